@@ -1,0 +1,1 @@
+"""The Gadu-Gadu 8.0 protocol without I/O: packets, hashes, framing, state machines; and the reference server."""

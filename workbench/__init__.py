@@ -1,0 +1,1 @@
+"""gg-workbench: the command line that shows, runs and measures the migration."""
