@@ -11,7 +11,7 @@ def main(results: Path) -> int:
     problems = []
     tox = json.loads((results / "tox-result.json").read_text())
     totals = {"passed": 0, "failed": 0, "skipped": 0, "xfailed": 0}
-    for env in ENVS + ["lint"]:
+    for env in [*ENVS, "lint"]:
         info = tox.get("testenvs", {}).get(env)
         if info is None:
             problems.append(f"{env}: did not run")

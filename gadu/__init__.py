@@ -1,1 +1,2 @@
-"""The Gadu-Gadu 8.0 protocol without I/O: packets, hashes, framing, state machines; and the reference server."""
+"""The Gadu-Gadu 8.0 protocol without I/O (packets, hashes, framing, state machines), and the
+reference server."""

@@ -6,7 +6,6 @@ import importlib
 import sys
 from typing import List, Optional
 
-
 #: Modules under workbench/ that each add one subcommand through `add_parser(subparsers)`.
 COMMAND_MODULES: List[str] = []
 
