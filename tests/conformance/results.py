@@ -17,7 +17,7 @@ import pytest
 
 __all__ = ["CaseInfo", "ConformanceResults", "case"]
 
-CASES: Dict[str, "CaseInfo"] = {}
+CASES: Dict[str, CaseInfo] = {}
 
 
 class CaseInfo:

@@ -45,10 +45,10 @@ class SessionOptions:
 class Session:
     """The test thread's handle on one client: actions are calls into the loop thread, events a queue."""
 
-    def __init__(self, driver: "Driver", options: SessionOptions) -> None:
+    def __init__(self, driver: Driver, options: SessionOptions) -> None:
         self.driver = driver
         self.options = options
-        self.events: "queue.Queue[Any]" = queue.Queue()
+        self.events: queue.Queue[Any] = queue.Queue()
         self.seen: List[Any] = []
         self._backlog: List[Any] = []
         self.client: Any = None  # owned by the loop thread; the test thread never uses it
@@ -140,7 +140,7 @@ class Driver:
         self.sessions: List[Session] = []
 
     # Lifecycle, from the test thread.
-    def start(self) -> "Driver":
+    def start(self) -> Driver:
         self._thread = threading.Thread(target=self._thread_main, name=f"driver-{self.name}", daemon=True)
         self._thread.start()
         if not self._ready.wait(WAIT):
@@ -176,7 +176,7 @@ class Driver:
         """Run `func(*args)` on the loop thread and return its result (or raise its exception)."""
         if self._thread is None or not self._thread.is_alive():
             raise RuntimeError(f"{self.name}: the loop thread is not running")
-        result: "concurrent.futures.Future[Any]" = concurrent.futures.Future()
+        result: concurrent.futures.Future[Any] = concurrent.futures.Future()
 
         def run() -> None:
             if not result.set_running_or_notify_cancel():
