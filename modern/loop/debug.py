@@ -1,0 +1,200 @@
+"""Debug mode and the trace hook: everything that watches the loop, kept apart from what runs it.
+
+Debug mode swaps in handles that time themselves and remember where they were scheduled, and wraps
+generator coroutines so that one never scheduled is reported. When it is off, none of this code runs.
+The trace hook's record, PassRecord, is defined here too; the loop fills it only while a trace is set.
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import sys
+import time
+import traceback
+from types import FrameType
+from typing import Any, Callable, List, NamedTuple, Optional, Tuple
+
+from .events import Handle, TimerHandle, format_callback
+
+__all__ = [
+    "COROUTINE_DEBUG",
+    "DEBUG_STACK_DEPTH",
+    "DEBUG_VARIABLE",
+    "CoroWrapper",
+    "DebugHandle",
+    "DebugTimerHandle",
+    "PassRecord",
+    "debug_from_environment",
+    "extract_stack",
+    "logger",
+]
+
+#: The loop's logger: slow callbacks, exceptions nobody retrieved, coroutines nobody scheduled.
+logger = logging.getLogger("modern.loop")
+
+#: Set to 1 to start every loop in debug mode (the role PYTHONASYNCIODEBUG plays for asyncio).
+DEBUG_VARIABLE = "GG_LOOP_DEBUG"
+
+#: How many frames a source traceback keeps (asyncio keeps 10 too).
+DEBUG_STACK_DEPTH = 10
+
+#: This package's own module names start so; their frames are left out of "created at" tracebacks.
+_OWN_MODULES = __name__.rpartition(".")[0] + "."
+
+
+def debug_from_environment() -> bool:
+    """True when GG_LOOP_DEBUG is set to something other than empty or 0."""
+    return os.environ.get(DEBUG_VARIABLE, "") not in ("", "0")
+
+
+#: Read once at import, as asyncio reads its variable: `coroutine` decides at decoration time.
+COROUTINE_DEBUG = debug_from_environment()
+
+
+def extract_stack(frame: Optional[FrameType] = None) -> List[Any]:
+    """The caller's stack, outermost first, starting at the first frame outside this package."""
+    if frame is None:
+        frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(_OWN_MODULES):
+        frame = frame.f_back
+    stack = traceback.StackSummary.extract(
+        traceback.walk_stack(frame), limit=DEBUG_STACK_DEPTH, lookup_lines=False
+    )
+    stack.reverse()
+    return stack
+
+
+# Handles that time themselves: the loop creates these instead of Handle/TimerHandle in debug mode, so
+# `_run_once` stays the same plain loop either way.
+
+def _timed_run(handle: Handle, run: Callable[[Handle], None]) -> None:
+    loop = handle._loop
+    loop._current_handle = handle
+    started = time.perf_counter()
+    try:
+        run(handle)
+    finally:
+        loop._current_handle = None
+    took = time.perf_counter() - started
+    if took >= loop.slow_callback_duration:
+        logger.warning("Executing %r took %.3f seconds", handle, took)
+
+
+class DebugHandle(Handle):
+    """A Handle that remembers where it was scheduled and logs itself when it runs too long."""
+
+    __slots__ = ()
+
+    def __init__(self, callback: Callable[..., Any], args: Tuple[Any, ...], loop: Any, context: Any = None):
+        Handle.__init__(self, callback, args, loop, context)
+        self._source_traceback = extract_stack(sys._getframe(1))
+
+    def _run(self) -> None:
+        _timed_run(self, Handle._run)
+
+
+class DebugTimerHandle(TimerHandle):
+    """A TimerHandle that remembers where it was scheduled and logs itself when it runs too long."""
+
+    __slots__ = ()
+
+    def __init__(
+        self, when: float, callback: Callable[..., Any], args: Tuple[Any, ...], loop: Any, context: Any = None
+    ):
+        TimerHandle.__init__(self, when, callback, args, loop, context)
+        self._source_traceback = extract_stack(sys._getframe(1))
+
+    def _run(self) -> None:
+        _timed_run(self, TimerHandle._run)
+
+
+# The trace hook's record: one per pass of `_run_once`, built only while a trace is set.
+
+class PassRecord(NamedTuple):
+    """What one turn of the loop did, in the order it did it."""
+
+    #: Passes counted since the trace was set, from 1.
+    number: int
+    #: How long select was allowed to block: 0 when callbacks were ready, None for "until an fd is ready".
+    timeout: Optional[float]
+    #: Seconds spent inside select.
+    select_time: float
+    #: The file descriptors select reported ready (the loop's own wake-up socket included).
+    fds: Tuple[int, ...]
+    #: How many timers fell due in this pass and moved to the ready queue.
+    timers_due: int
+    #: The callbacks run in this pass, in order (cancelled handles are skipped and not listed).
+    callbacks: Tuple[Any, ...]
+    #: Seconds spent running them.
+    callback_time: float
+
+    def describe(self) -> str:
+        """One line a person can read: `pass 3: select 0.000s (fds 5), 1 timer due, ran f(), g()`."""
+        names = ", ".join(format_callback(cb, (), source=False) for cb in self.callbacks)
+        fds = ", ".join(str(fd) for fd in self.fds) or "none"
+        return (
+            f"pass {self.number}: select {self.select_time:.6f}s (fds {fds}), "
+            f"{self.timers_due} timer(s) due, ran {len(self.callbacks)} in {self.callback_time:.6f}s: {names}"
+        )
+
+
+# Coroutines never scheduled: a generator coroutine that nobody iterates does nothing, silently (native
+# coroutines get Python's own "never awaited" warning). In debug mode `coroutine` wraps each one.
+
+class CoroWrapper:
+    """A generator coroutine that logs an error if it is garbage collected without having started."""
+
+    def __init__(self, gen: Any, func: Any = None) -> None:
+        self.gen = gen
+        self.func = func
+        self._source_traceback = extract_stack(sys._getframe(1))
+        self.__name__ = getattr(gen, "__name__", None)
+        self.__qualname__ = getattr(gen, "__qualname__", None)
+
+    def __repr__(self) -> str:
+        return f"<CoroWrapper {self.__qualname__} {inspect.getgeneratorstate(self.gen)}>"
+
+    def __iter__(self) -> CoroWrapper:
+        return self
+
+    __await__ = __iter__
+
+    def __next__(self) -> Any:
+        return self.gen.send(None)
+
+    def send(self, value: Any) -> Any:
+        return self.gen.send(value)
+
+    def throw(self, *exc: Any) -> Any:
+        # `yield from` hands a non-generator the (type, value, traceback) triple; Task hands one exception.
+        return self.gen.throw(*exc)
+
+    def close(self) -> None:
+        self.gen.close()
+
+    @property
+    def gi_frame(self) -> Any:
+        return self.gen.gi_frame
+
+    @property
+    def gi_running(self) -> bool:
+        return self.gen.gi_running
+
+    @property
+    def gi_code(self) -> Any:
+        return self.gen.gi_code
+
+    @property
+    def gi_yieldfrom(self) -> Any:
+        return self.gen.gi_yieldfrom
+
+    def __del__(self) -> None:
+        gen = getattr(self, "gen", None)
+        if gen is None or inspect.getgeneratorstate(gen) != inspect.GEN_CREATED:
+            return
+        message = f"{self!r} was never yielded from"
+        if self._source_traceback:
+            created = "".join(traceback.format_list(self._source_traceback)).rstrip()
+            message += f"\nCoroutine object created at (most recent call last):\n{created}"
+        logger.error(message)
