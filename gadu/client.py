@@ -1,0 +1,270 @@
+"""ClientConnection: the GG 8.0 client as a state machine without I/O, in the manner of h11.
+
+Everything that decides what may happen when lives in this file: the states, the one table of
+transitions for packets from the server, and the one table of sends allowed per state. It knows
+nothing of sockets: bytes in, events and bytes out.
+
+Theory of operation:
+    conn = ClientConnection(uin, password)        # state CONNECTING: waiting for GG_WELCOME
+    events = conn.receive_data(bytes_read)        # b"" means the server closed the stream
+    sock.sendall(conn.data_to_send())             # what the machine answers by itself
+    sock.sendall(conn.send_contacts([1001]))      # sends return the bytes to write
+
+The machine answers two packets by itself, into data_to_send(), and reports no event for them:
+GG_WELCOME (with GG_LOGIN80, the login hash computed from the seed) and each GG_RECV_MSG80 (with
+GG_RECV_MSG_ACK, when our features include GG_FEATURE_MSG_ACK, as libgadu's do). Call
+data_to_send() after every receive_data().
+
+States: CONNECTING -WELCOME-> LOGGING_IN -LOGIN80_OK-> CONNECTED -send_logoff()-> DISCONNECTING
+-EOF-> CLOSED. A refused login or GG_DISCONNECTING also lead to DISCONNECTING, where the server is
+expected to close: that EOF gives Closed(clean=True); an EOF anywhere else gives Closed(clean=False).
+A packet not in the table for the current state raises RemoteProtocolError naming the packet, the
+role and the state; a send in the wrong state raises LocalProtocolError. After any ProtocolError the
+connection is CLOSED for good. Unknown packet types are ignored once WELCOME has arrived, as libgadu
+ignores them.
+
+Public API: ClientState; ClientConnection(uin, password, *, hash_type, status, description,
+features, flags, version, image_size, clock) with .state, .uin, receive_data(data) -> List[Event],
+data_to_send() -> bytes, send_contacts(contacts), send_add_contact(uin, user_type),
+send_remove_contact(uin, user_type), send_status(status, description), send_message(recipient, text,
+msgclass) -> (bytes, seq), send_typing(recipient, length), send_ping(), send_logoff(description).
+"""
+from __future__ import annotations
+
+import enum
+import time
+from typing import Callable, Dict, Iterable, List, Optional, Tuple, Type, Union
+
+from . import events as ev
+from . import packets as pk
+from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from .framing import FrameParser
+from .hashing import GG_LOGIN_HASH_GG32, GG_LOGIN_HASH_SHA1, login_hash_field
+from .limits import NOTIFY_CHUNK
+
+__all__ = ["CLIENT_TRANSITIONS", "ClientConnection", "ClientState"]
+
+
+class ClientState(enum.Enum):
+    CONNECTING = "CONNECTING"  # TCP is up, GG_WELCOME not yet received
+    LOGGING_IN = "LOGGING_IN"  # GG_LOGIN80 sent, waiting for the verdict
+    CONNECTED = "CONNECTED"  # logged in: every send is allowed
+    DISCONNECTING = "DISCONNECTING"  # the server is expected to close the stream
+    CLOSED = "CLOSED"  # the stream ended, or a protocol error ended the connection
+
+
+S = ClientState
+_IN_SESSION = (pk.NotifyReply80, pk.Status80, pk.RecvMsg80, pk.SendMsgAck, pk.TypingNotify, pk.Pong, pk.Unknown)
+
+#: Packets from the server allowed in each state, and the state each one leads to.
+CLIENT_TRANSITIONS: Dict[ClientState, Dict[Type[pk.Packet], ClientState]] = {
+    S.CONNECTING: {pk.Welcome: S.LOGGING_IN},
+    S.LOGGING_IN: {
+        pk.Login80Ok: S.CONNECTED,
+        pk.Login80Failed: S.DISCONNECTING,
+        pk.LoginFailed: S.DISCONNECTING,
+        pk.Unknown: S.LOGGING_IN,
+    },
+    S.CONNECTED: {**{cls: S.CONNECTED for cls in _IN_SESSION}, pk.Disconnecting: S.DISCONNECTING},
+    S.DISCONNECTING: {
+        **{cls: S.DISCONNECTING for cls in _IN_SESSION},
+        pk.Disconnecting: S.DISCONNECTING,
+        pk.DisconnectAck: S.DISCONNECTING,
+    },
+    S.CLOSED: {},
+}
+
+#: Every send needs a logged-in connection; the logoff is the one that leaves it.
+_SENDS_ALLOWED = {S.CONNECTED}
+
+_CLOSE_REASONS = {
+    S.CONNECTING: "the server closed the connection before GG_WELCOME",
+    S.LOGGING_IN: "the server closed the connection before answering the login",
+    S.CONNECTED: "the server closed the connection",
+    S.DISCONNECTING: "the connection closed as expected",
+}
+
+Contact = Union[int, pk.NotifyEntry]
+
+
+class ClientConnection:
+    """One client session of GG 8.0, as libgadu 1.12.2 speaks it with protocol 0x2e."""
+
+    def __init__(
+        self,
+        uin: int,
+        password: Union[str, bytes],
+        *,
+        hash_type: int = GG_LOGIN_HASH_SHA1,
+        status: int = pk.GG_STATUS_AVAIL,
+        description: str = "",
+        features: int = pk.GG8_FEATURES,
+        flags: int = pk.GG8_FLAGS,
+        version: str = pk.GG8_VERSION,
+        image_size: int = 0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if hash_type not in (GG_LOGIN_HASH_SHA1, GG_LOGIN_HASH_GG32):
+            raise ValueError(f"unknown hash type {hash_type}: use GG_LOGIN_HASH_SHA1 or GG_LOGIN_HASH_GG32")
+        self.uin = uin
+        # A str password goes on the wire as UTF-8; pass bytes to choose another encoding.
+        self._password = password.encode("utf-8") if isinstance(password, str) else bytes(password)
+        if b"\x00" in self._password:
+            raise ValueError("a password cannot contain a NUL byte")
+        self._login = pk.Login80(
+            uin, hash_type, bytes(64), status, flags, features, version, description, image_size=image_size
+        )
+        self._login.body()  # refuse a bad uin, status or description now, not when WELCOME arrives
+        self.features = features
+        self.flags = flags
+        self.state = S.CONNECTING
+        self._parser = FrameParser(pk.Direction.SERVER_TO_CLIENT)
+        self._outbox = bytearray()
+        self._clock = clock
+        self._last_seq: Optional[int] = None
+
+    # --- receiving -------------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> List[ev.Event]:
+        """Feed bytes read from the server (b"" when it closed the stream); return the events."""
+        if not data:
+            return self._receive_eof()
+        if self.state is S.CLOSED:
+            raise RemoteProtocolError("the server sent data after the connection was closed (role: client)")
+        try:
+            packets = self._parser.feed(data)
+            events: List[ev.Event] = []
+            for packet in packets:
+                events.extend(self._handle(packet))
+            return events
+        except ProtocolError:
+            self.state = S.CLOSED
+            raise
+
+    def data_to_send(self) -> bytes:
+        """Bytes the machine produced by itself (the login, message receipts); empties the outbox."""
+        data = bytes(self._outbox)
+        self._outbox.clear()
+        return data
+
+    def _receive_eof(self) -> List[ev.Event]:
+        if self.state is S.CLOSED:
+            return []
+        state = self.state
+        self.state = S.CLOSED
+        self._parser.feed_eof()  # raises TruncatedFrame when a packet was cut short
+        return [ev.Closed(clean=state is S.DISCONNECTING, reason=_CLOSE_REASONS[state])]
+
+    def _handle(self, packet: pk.Packet) -> List[ev.Event]:
+        allowed = CLIENT_TRANSITIONS[self.state]
+        next_state = allowed.get(type(packet))
+        if next_state is None:
+            raise RemoteProtocolError(
+                f"{packet.NAME} from the server is not allowed in state {self.state.name} (role: client)"
+            )
+        self.state = next_state
+        return self._react(packet)
+
+    def _react(self, packet: pk.Packet) -> List[ev.Event]:
+        if isinstance(packet, pk.RecvMsg80):
+            if self.features & pk.GG_FEATURE_MSG_ACK:
+                self._outbox += pk.RecvMsgAck(packet.seq).encode()
+            return [ev.MessageReceived(packet.sender, packet.seq, packet.time, packet.msgclass,
+                                       packet.html, packet.plain, packet.text)]
+        if isinstance(packet, pk.Status80):
+            entry = packet.entry
+            return [ev.StatusChanged(entry.uin, entry.status, entry.description)]
+        if isinstance(packet, pk.NotifyReply80):
+            return [ev.ContactsReply(tuple(ev.StatusChanged(e.uin, e.status, e.description) for e in packet.entries))]
+        if isinstance(packet, pk.SendMsgAck):
+            return [ev.MessageAck(packet.recipient, packet.seq, packet.status)]
+        if isinstance(packet, pk.TypingNotify):
+            return [ev.Typing(packet.uin, packet.length)]
+        if isinstance(packet, pk.Pong):
+            return [ev.Pong()]
+        if isinstance(packet, pk.Welcome):
+            login = self._login
+            field = login_hash_field(login.hash_type, self._password, packet.seed)
+            self._outbox += pk.Login80(login.uin, login.hash_type, field, login.status, login.flags,
+                                       login.features, login.version, login.description,
+                                       image_size=login.image_size).encode()
+            return []
+        if isinstance(packet, pk.Login80Ok):
+            return [ev.LoginOk()]
+        if isinstance(packet, (pk.Login80Failed, pk.LoginFailed)):
+            return [ev.LoginFailed()]
+        if isinstance(packet, pk.Disconnecting):
+            return [ev.Disconnecting()]
+        return []  # DisconnectAck: the close that follows says it; Unknown: ignored like libgadu
+
+    # --- sending ---------------------------------------------------------------------------------
+
+    def _check_send(self, what: str) -> None:
+        if self.state not in _SENDS_ALLOWED:
+            raise LocalProtocolError(
+                f"cannot send {what} in state {self.state.name} (role: client); sends need CONNECTED"
+            )
+
+    def send_contacts(self, contacts: Iterable[Contact]) -> bytes:
+        """The contact list: GG_LIST_EMPTY when empty, else GG_NOTIFY_FIRST chunks of 400 and a GG_NOTIFY_LAST.
+
+        Contacts are uins (sent as GG_USER_NORMAL) or NotifyEntry values.
+        """
+        self._check_send("the contact list")
+        entries = tuple(c if isinstance(c, pk.NotifyEntry) else pk.NotifyEntry(c) for c in contacts)
+        if not entries:
+            return pk.ListEmpty().encode()
+        chunks = [entries[i : i + NOTIFY_CHUNK] for i in range(0, len(entries), NOTIFY_CHUNK)]
+        frames = [pk.NotifyFirst(chunk).encode() for chunk in chunks[:-1]]
+        frames.append(pk.NotifyLast(chunks[-1]).encode())
+        return b"".join(frames)
+
+    def send_add_contact(self, uin: int, user_type: int = pk.GG_USER_NORMAL) -> bytes:
+        """GG_ADD_NOTIFY: add type bits for one contact."""
+        self._check_send("GG_ADD_NOTIFY")
+        return pk.AddNotify(uin, user_type).encode()
+
+    def send_remove_contact(self, uin: int, user_type: int = pk.GG_USER_NORMAL) -> bytes:
+        """GG_REMOVE_NOTIFY: remove type bits for one contact."""
+        self._check_send("GG_REMOVE_NOTIFY")
+        return pk.RemoveNotify(uin, user_type).encode()
+
+    def send_status(self, status: int, description: str = "") -> bytes:
+        """GG_NEW_STATUS80 with our login flags. Use send_logoff() to go NOT_AVAIL."""
+        self._check_send("GG_NEW_STATUS80")
+        if status & pk.GG_STATUS_MASK in (pk.GG_STATUS_NOT_AVAIL, pk.GG_STATUS_NOT_AVAIL_DESCR):
+            raise LocalProtocolError("going NOT_AVAIL ends the session: use send_logoff()")
+        return pk.NewStatus80(status, self.flags, description).encode()
+
+    def send_message(self, recipient: int, text: str, msgclass: int = pk.GG_CLASS_CHAT) -> Tuple[bytes, int]:
+        """GG_SEND_MSG80 built from text as libgadu builds it; returns the bytes and the seq used.
+
+        seq is the time in seconds, bumped by one whenever it would not be above the last one, so it
+        increases strictly within a connection (libgadu does the same; seqs repeat across senders).
+        """
+        self._check_send("GG_SEND_MSG80")
+        seq = int(self._clock()) & 0xFFFFFFFF
+        if self._last_seq is not None and seq <= self._last_seq:
+            seq = self._last_seq + 1
+        data = pk.SendMsg80.from_text(recipient, seq, text, msgclass).encode()
+        self._last_seq = seq
+        return data, seq
+
+    def send_typing(self, recipient: int, length: int) -> bytes:
+        """GG_TYPING_NOTIFY: `length` characters typed so far, 0 when we stopped."""
+        self._check_send("GG_TYPING_NOTIFY")
+        return pk.TypingNotify(length, recipient).encode()
+
+    def send_ping(self) -> bytes:
+        """GG_PING; the server may answer with GG_PONG (a Pong event)."""
+        self._check_send("GG_PING")
+        return pk.Ping().encode()
+
+    def send_logoff(self, description: str = "") -> bytes:
+        """GG_NEW_STATUS80 NOT_AVAIL (NOT_AVAIL_DESCR with a description); then DISCONNECTING until EOF."""
+        self._check_send("the logoff")
+        status = pk.GG_STATUS_NOT_AVAIL_DESCR if description else pk.GG_STATUS_NOT_AVAIL
+        data = pk.NewStatus80(status, self.flags, description).encode()
+        self.state = S.DISCONNECTING
+        return data
+

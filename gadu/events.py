@@ -1,0 +1,108 @@
+"""The events a client connection reports, shared by every client implementation (all four styles).
+
+Public API (immutable): LoginOk, LoginFailed, MessageReceived, MessageAck, StatusChanged,
+ContactsReply, Typing, Pong, Disconnecting, Closed; and Event, their union.
+They say what happened in the protocol's terms; they hold no bytes and no I/O. Protocol errors are
+not events: ClientConnection raises them (gadu.errors) and the connection is over.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Tuple, Union
+
+__all__ = [
+    "Closed",
+    "ContactsReply",
+    "Disconnecting",
+    "Event",
+    "LoginFailed",
+    "LoginOk",
+    "MessageAck",
+    "MessageReceived",
+    "Pong",
+    "StatusChanged",
+    "Typing",
+]
+
+
+@dataclass(frozen=True)
+class LoginOk:
+    """The server accepted the login (GG_LOGIN80_OK); sends are now allowed."""
+
+
+@dataclass(frozen=True)
+class LoginFailed:
+    """The server refused the login: wrong password or unknown uin (GG_LOGIN80_FAILED or GG_LOGIN_FAILED)."""
+
+
+@dataclass(frozen=True)
+class MessageReceived:
+    """A message (GG_RECV_MSG80). `text` is read from the HTML part when there is one, else from
+    the plain part (gadu.packets.message_text); `msgclass` has GG_CLASS_QUEUED when it waited offline."""
+
+    sender: int
+    seq: int
+    time: int
+    msgclass: int
+    html: str
+    plain: str
+    text: str
+
+
+@dataclass(frozen=True)
+class MessageAck:
+    """The server's verdict on a message we sent (GG_SEND_MSG_ACK): status is a GG_ACK_* value."""
+
+    recipient: int
+    seq: int
+    status: int
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    """A contact's status (GG_STATUS80, or one entry of GG_NOTIFY_REPLY80)."""
+
+    uin: int
+    status: int
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ContactsReply:
+    """The statuses of the online contacts of the list we sent (one GG_NOTIFY_REPLY80 packet;
+    a long reply comes as several of these)."""
+
+    entries: Tuple[StatusChanged, ...]
+
+
+@dataclass(frozen=True)
+class Typing:
+    """A contact is typing (GG_TYPING_NOTIFY): `length` characters typed so far, 0 when it stopped."""
+
+    uin: int
+    length: int
+
+
+@dataclass(frozen=True)
+class Pong:
+    """The server answered our ping (GG_PONG)."""
+
+
+@dataclass(frozen=True)
+class Disconnecting:
+    """The server announced it will drop us (GG_DISCONNECTING); a clean Closed follows."""
+
+
+@dataclass(frozen=True)
+class Closed:
+    """The stream ended. `clean` when it was expected (after a logoff, a refused login, or
+    GG_DISCONNECTING); otherwise the server went away and `reason` says at which point."""
+
+    clean: bool
+    reason: str
+
+
+Event = Union[
+    LoginOk, LoginFailed, MessageReceived, MessageAck, StatusChanged, ContactsReply, Typing, Pong, Disconnecting,
+    Closed,
+]

@@ -1,0 +1,377 @@
+"""ServerSession: one server-side GG 8.0 connection as a state machine, without I/O.
+
+Sans-I/O like gadu.client: it imports no socket or event loop (its name starts with "server" only
+because the architecture test lets gadu/server* import asyncio; this module does not). It speaks
+the protocol of one connection: WELCOME and its seed, the login check, client packets turned into
+events, and the packets a server sends. Users, routing and presence are the server's business.
+
+Theory of operation:
+    session = ServerSession(passwords.get)       # passwords: uin -> bytes, or None when unknown
+    write(session.start())                       # GG_WELCOME with a random seed
+    events = session.receive_data(bytes_read)    # b"" means the client closed
+    write(session.data_to_send())                # the login verdict, produced by the machine itself
+    write(session.send_message(RecvMsg80(...)))  # sends return the bytes to write
+
+States: NEW -start()-> AWAITING_LOGIN -good LOGIN80-> CONNECTED -NEW_STATUS80 NOT_AVAIL->
+DISCONNECTING -EOF-> CLOSED. A refused login leads straight to CLOSED after queueing the verdict:
+write data_to_send(), then close. The transitions for client packets are one table; a packet not in
+it for the current state raises RemoteProtocolError naming packet, role and state; a send in the
+wrong state raises LocalProtocolError; after any ProtocolError the session is CLOSED.
+
+Public API: ServerState; ServerSession(passwords, *, seed, max_frame, max_contacts) with .state,
+.uin, .login (the accepted Login80), start(), receive_data(data) -> List[ServerEvent],
+data_to_send(), send_notify_reply(entries) (split under the frame limit), send_status(entry),
+send_message(message), send_ack(status, recipient, seq), send_typing(uin, length), send_pong(),
+send_disconnecting(), send_disconnect_ack(). Events: LoggedIn, LoginRejected, StatusChange,
+NotifyList, ContactAdded, ContactRemoved, SendMessage, MessageAcked, TypingSent, PingRequest, Logoff,
+ConnectionClosed.
+"""
+from __future__ import annotations
+
+import enum
+import secrets
+from dataclasses import dataclass
+from typing import Callable, Dict, Iterable, List, Optional, Tuple, Type, Union
+
+from . import packets as pk
+from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from .framing import FrameParser
+from .hashing import check_login_hash
+from .limits import MAX_FRAME
+
+__all__ = [
+    "SERVER_TRANSITIONS",
+    "ConnectionClosed",
+    "ContactAdded",
+    "ContactRemoved",
+    "LoggedIn",
+    "LoginRejected",
+    "Logoff",
+    "MessageAcked",
+    "NotifyList",
+    "PingRequest",
+    "SendMessage",
+    "ServerEvent",
+    "ServerSession",
+    "ServerState",
+    "StatusChange",
+    "TypingSent",
+]
+
+#: Contacts one session may send in GG_NOTIFY_FIRST chunks before GG_NOTIFY_LAST; a bound on memory,
+#: far above the 400-per-chunk lists real clients send.
+DEFAULT_MAX_CONTACTS = 20000
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    """The login was accepted; GG_LOGIN80_OK is queued. The fields are the client's GG_LOGIN80."""
+
+    uin: int
+    status: int
+    description: str
+    features: int
+    flags: int
+    version: str
+
+
+@dataclass(frozen=True)
+class LoginRejected:
+    """The login was refused (LOGIN80_FAILED or LOGIN_FAILED queued); write it, then close."""
+
+    uin: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """GG_NEW_STATUS80 other than a logoff."""
+
+    status: int
+    flags: int
+    description: str
+
+
+@dataclass(frozen=True)
+class NotifyList:
+    """The whole contact list: every GG_NOTIFY_FIRST chunk and the GG_NOTIFY_LAST, or GG_LIST_EMPTY."""
+
+    entries: Tuple[pk.NotifyEntry, ...]
+
+
+@dataclass(frozen=True)
+class ContactAdded:
+    """GG_ADD_NOTIFY."""
+
+    uin: int
+    user_type: int
+
+
+@dataclass(frozen=True)
+class ContactRemoved:
+    """GG_REMOVE_NOTIFY."""
+
+    uin: int
+    user_type: int
+
+
+@dataclass(frozen=True)
+class SendMessage:
+    """GG_SEND_MSG80; RecvMsg80.from_send(event.message, sender, time) is what to deliver."""
+
+    message: pk.SendMsg80
+
+
+@dataclass(frozen=True)
+class MessageAcked:
+    """GG_RECV_MSG_ACK: the client got the message with this seq."""
+
+    seq: int
+
+
+@dataclass(frozen=True)
+class TypingSent:
+    """GG_TYPING_NOTIFY from the client, for `recipient`."""
+
+    recipient: int
+    length: int
+
+
+@dataclass(frozen=True)
+class PingRequest:
+    """GG_PING; answer with send_pong() if you like (libgadu does not need it)."""
+
+
+@dataclass(frozen=True)
+class Logoff:
+    """GG_NEW_STATUS80 NOT_AVAIL or NOT_AVAIL_DESCR: the client is leaving; close after an optional
+    send_disconnect_ack()."""
+
+    status: int
+    description: str
+
+
+@dataclass(frozen=True)
+class ConnectionClosed:
+    """The client closed the stream; `clean` when it had logged off first."""
+
+    clean: bool
+    reason: str
+
+
+ServerEvent = Union[
+    LoggedIn, LoginRejected, StatusChange, NotifyList, ContactAdded, ContactRemoved, SendMessage, MessageAcked,
+    TypingSent, PingRequest, Logoff, ConnectionClosed,
+]
+
+
+class ServerState(enum.Enum):
+    NEW = "NEW"  # start() not called: GG_WELCOME not sent yet
+    AWAITING_LOGIN = "AWAITING_LOGIN"  # GG_WELCOME sent, GG_LOGIN80 expected
+    CONNECTED = "CONNECTED"  # logged in
+    DISCONNECTING = "DISCONNECTING"  # the client logged off; it is expected to close
+    CLOSED = "CLOSED"  # refused login, EOF, or a protocol error
+
+
+S = ServerState
+_SESSION_PACKETS = (
+    pk.NewStatus80, pk.NotifyFirst, pk.NotifyLast, pk.ListEmpty, pk.AddNotify, pk.RemoveNotify,
+    pk.SendMsg80, pk.RecvMsgAck, pk.TypingNotify, pk.Ping, pk.Unknown,
+)
+
+#: Packets from the client allowed in each state, and the state each leads to (a NEW_STATUS80 that
+#: is a logoff goes to DISCONNECTING instead; a refused LOGIN80 to CLOSED).
+SERVER_TRANSITIONS: Dict[ServerState, Dict[Type[pk.Packet], ServerState]] = {
+    S.NEW: {},
+    S.AWAITING_LOGIN: {pk.Login80: S.CONNECTED},
+    S.CONNECTED: {cls: S.CONNECTED for cls in _SESSION_PACKETS},
+    # Receipts for messages delivered just before the logoff may still be on their way.
+    S.DISCONNECTING: {pk.RecvMsgAck: S.DISCONNECTING, pk.Unknown: S.DISCONNECTING},
+    S.CLOSED: {},
+}
+
+_LOGOFF_STATUSES = (pk.GG_STATUS_NOT_AVAIL, pk.GG_STATUS_NOT_AVAIL_DESCR)
+# Hashed against for unknown uins, so that they cost the same time as a wrong password.
+_NO_PASSWORD = b"\x01unknown-uin"
+
+
+class ServerSession:
+    """The protocol of one server-side connection; the owner supplies the password lookup."""
+
+    def __init__(
+        self,
+        passwords: Callable[[int], Optional[bytes]],
+        *,
+        seed: Optional[int] = None,
+        max_frame: int = MAX_FRAME,
+        max_contacts: int = DEFAULT_MAX_CONTACTS,
+    ) -> None:
+        self._passwords = passwords
+        self.seed = secrets.randbits(32) if seed is None else seed
+        if not 0 <= self.seed <= 0xFFFFFFFF:
+            raise ValueError(f"seed {self.seed} is not an unsigned 32-bit value")
+        self.state = S.NEW
+        self.uin: Optional[int] = None
+        self.login: Optional[pk.Login80] = None
+        self.max_contacts = max_contacts
+        self._parser = FrameParser(pk.Direction.CLIENT_TO_SERVER, max_frame)
+        self._outbox = bytearray()
+        self._pending_contacts: List[pk.NotifyEntry] = []
+
+    def start(self) -> bytes:
+        """GG_WELCOME with the seed: the first bytes of the connection."""
+        if self.state is not S.NEW:
+            raise LocalProtocolError(f"start() called twice (state {self.state.name}, role: server)")
+        self.state = S.AWAITING_LOGIN
+        return pk.Welcome(self.seed).encode()
+
+    # --- receiving -------------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> List[ServerEvent]:
+        """Feed bytes read from the client (b"" when it closed); return the events."""
+        if not data:
+            return self._receive_eof()
+        if self.state is S.NEW:
+            self.state = S.CLOSED
+            raise RemoteProtocolError("the client sent data before GG_WELCOME (role: server, state NEW)")
+        if self.state is S.CLOSED:
+            raise RemoteProtocolError("the client sent data after the session ended (role: server, state CLOSED)")
+        try:
+            events: List[ServerEvent] = []
+            for packet in self._parser.feed(data):
+                events.extend(self._handle(packet))
+                if self.state is S.CLOSED:
+                    break  # a refused login: nothing after it counts
+            return events
+        except ProtocolError:
+            self.state = S.CLOSED
+            raise
+
+    def data_to_send(self) -> bytes:
+        """Bytes the machine produced by itself (the login verdict); empties the outbox."""
+        data = bytes(self._outbox)
+        self._outbox.clear()
+        return data
+
+    def _receive_eof(self) -> List[ServerEvent]:
+        if self.state is S.CLOSED:
+            return []
+        state = self.state
+        self.state = S.CLOSED
+        self._parser.feed_eof()
+        if state is S.DISCONNECTING:
+            return [ConnectionClosed(True, "the client logged off and closed")]
+        return [ConnectionClosed(False, f"the client closed the connection in state {state.name}")]
+
+    def _handle(self, packet: pk.Packet) -> List[ServerEvent]:
+        next_state = SERVER_TRANSITIONS[self.state].get(type(packet))
+        if next_state is None:
+            raise RemoteProtocolError(
+                f"{packet.NAME} from the client is not allowed in state {self.state.name} (role: server)"
+            )
+        self.state = next_state
+        if isinstance(packet, pk.Login80):
+            return [self._check_login(packet)]
+        if isinstance(packet, pk.SendMsg80):
+            return [SendMessage(packet)]
+        if isinstance(packet, pk.RecvMsgAck):
+            return [MessageAcked(packet.seq)]
+        if isinstance(packet, pk.NewStatus80):
+            if packet.status & pk.GG_STATUS_MASK in _LOGOFF_STATUSES:
+                self.state = S.DISCONNECTING
+                return [Logoff(packet.status, packet.description)]
+            return [StatusChange(packet.status, packet.flags, packet.description)]
+        if isinstance(packet, (pk.NotifyFirst, pk.NotifyLast)):
+            if len(self._pending_contacts) + len(packet.entries) > self.max_contacts:
+                raise RemoteProtocolError(
+                    f"the contact list passes {self.max_contacts} entries (role: server, state {self.state.name})"
+                )
+            self._pending_contacts.extend(packet.entries)
+            if isinstance(packet, pk.NotifyFirst):
+                return []
+            entries, self._pending_contacts = tuple(self._pending_contacts), []
+            return [NotifyList(entries)]
+        if isinstance(packet, pk.ListEmpty):
+            self._pending_contacts = []
+            return [NotifyList(())]
+        if isinstance(packet, pk.AddNotify):
+            return [ContactAdded(packet.uin, packet.user_type)]
+        if isinstance(packet, pk.RemoveNotify):
+            return [ContactRemoved(packet.uin, packet.user_type)]
+        if isinstance(packet, pk.TypingNotify):
+            return [TypingSent(packet.uin, packet.length)]
+        if isinstance(packet, pk.Ping):
+            return [PingRequest()]
+        return []  # Unknown: ignored, as the official server does with what it does not know
+
+    def _check_login(self, login: pk.Login80) -> Union[LoggedIn, LoginRejected]:
+        password = self._passwords(login.uin)
+        matches = check_login_hash(
+            login.hash_type, login.login_hash, _NO_PASSWORD if password is None else password, self.seed
+        )
+        if password is not None and matches:
+            self.uin = login.uin
+            self.login = login
+            self._outbox += pk.Login80Ok().encode()
+            return LoggedIn(login.uin, login.status, login.description, login.features, login.flags, login.version)
+        self.state = S.CLOSED
+        # protocol.html 1.3: clients without feature 0x40 (libgadu among them) expect the old packet.
+        verdict = pk.Login80Failed() if login.features & pk.GG_FEATURE_UNKNOWN_40 else pk.LoginFailed()
+        self._outbox += verdict.encode()
+        if password is None:
+            reason = "unknown uin"
+        elif login.hash_type not in (1, 2):
+            reason = f"unsupported hash type {login.hash_type}"
+        else:
+            reason = "wrong password"
+        return LoginRejected(login.uin, reason)
+
+    # --- sending ---------------------------------------------------------------------------------
+
+    def _check_send(self, what: str, allowed: Tuple[ServerState, ...] = (S.CONNECTED,)) -> None:
+        if self.state not in allowed:
+            names = " or ".join(state.name for state in allowed)
+            raise LocalProtocolError(f"cannot send {what} in state {self.state.name} (role: server); it needs {names}")
+
+    def send_notify_reply(self, entries: Iterable[pk.StatusEntry]) -> bytes:
+        """GG_NOTIFY_REPLY80 for the online contacts, split so that no frame passes the limit.
+
+        No entries gives no bytes: the server answers only with contacts that are online.
+        """
+        self._check_send("GG_NOTIFY_REPLY80")
+        return b"".join(reply.encode() for reply in pk.split_notify_reply(entries))
+
+    def send_status(self, entry: pk.StatusEntry) -> bytes:
+        """GG_STATUS80: one contact changed status."""
+        self._check_send("GG_STATUS80")
+        return pk.Status80(entry).encode()
+
+    def send_message(self, message: pk.RecvMsg80) -> bytes:
+        """GG_RECV_MSG80 (see RecvMsg80.from_send)."""
+        self._check_send("GG_RECV_MSG80")
+        return message.encode()
+
+    def send_ack(self, status: int, recipient: int, seq: int) -> bytes:
+        """GG_SEND_MSG_ACK for a message this client sent (status GG_ACK_*)."""
+        self._check_send("GG_SEND_MSG_ACK")
+        return pk.SendMsgAck(status, recipient, seq).encode()
+
+    def send_typing(self, uin: int, length: int) -> bytes:
+        """GG_TYPING_NOTIFY: contact `uin` has typed `length` characters (0: stopped)."""
+        self._check_send("GG_TYPING_NOTIFY")
+        return pk.TypingNotify(length, uin).encode()
+
+    def send_pong(self) -> bytes:
+        """GG_PONG, the answer to a PingRequest."""
+        self._check_send("GG_PONG")
+        return pk.Pong().encode()
+
+    def send_disconnecting(self) -> bytes:
+        """GG_DISCONNECTING: we are about to drop this client (e.g. a second login on its uin); close after it."""
+        self._check_send("GG_DISCONNECTING")
+        return pk.Disconnecting().encode()
+
+    def send_disconnect_ack(self) -> bytes:
+        """GG_DISCONNECT_ACK after a Logoff; close the connection after writing it."""
+        self._check_send("GG_DISCONNECT_ACK", (S.DISCONNECTING,))
+        return pk.DisconnectAck().encode()
