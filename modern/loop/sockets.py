@@ -23,15 +23,15 @@ def _check_nonblocking(sock: socket.socket) -> None:
 
 
 def _retry_when_readable(loop: Any, fd: int, fut: Any, retry: Callable[..., None], *args: Any) -> None:
-    loop.add_reader(fd, retry, fut, *args)
-    # Added before the caller can await the future, so it runs before the waiting task wakes up: the
-    # task's next call on this socket registers a fresh reader after this one is gone.
-    fut.add_done_callback(lambda _: loop.remove_reader(fd))
+    handle = loop.add_reader(fd, retry, fut, *args)
+    # Added before the caller can await the future, so it runs before the waiting task wakes up. The
+    # check: if a newer call on this fd has replaced our reader (which cancels our handle), keep it.
+    fut.add_done_callback(lambda _: handle.cancelled() or loop.remove_reader(fd))
 
 
 def _retry_when_writable(loop: Any, fd: int, fut: Any, retry: Callable[..., None], *args: Any) -> None:
-    loop.add_writer(fd, retry, fut, *args)
-    fut.add_done_callback(lambda _: loop.remove_writer(fd))
+    handle = loop.add_writer(fd, retry, fut, *args)
+    fut.add_done_callback(lambda _: handle.cancelled() or loop.remove_writer(fd))
 
 
 # Receiving: the first case the talk's echo server needs.
