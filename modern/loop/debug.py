@@ -68,6 +68,14 @@ def extract_stack(frame: Optional[FrameType] = None) -> List[Any]:
 # Handles that time themselves: the loop creates these instead of Handle/TimerHandle in debug mode, so
 # `_run_once` stays the same plain loop either way.
 
+def _check_callback(callback: Any) -> None:
+    # A coroutine passed where a callback belongs would be called, do nothing, and be lost.
+    if inspect.iscoroutine(callback) or inspect.isgenerator(callback) or inspect.iscoroutinefunction(callback):
+        raise TypeError(f"coroutines cannot be used as callbacks: {callback!r}; wrap them in a Task")
+    if not callable(callback):
+        raise TypeError(f"a callable object was expected, got {callback!r}")
+
+
 def _timed_run(handle: Handle, run: Callable[[Handle], None]) -> None:
     loop = handle._loop
     loop._current_handle = handle
@@ -82,11 +90,12 @@ def _timed_run(handle: Handle, run: Callable[[Handle], None]) -> None:
 
 
 class DebugHandle(Handle):
-    """A Handle that remembers where it was scheduled and logs itself when it runs too long."""
+    """A Handle that checks its callback, remembers where it was scheduled, and logs itself if slow."""
 
     __slots__ = ()
 
     def __init__(self, callback: Callable[..., Any], args: Tuple[Any, ...], loop: Any, context: Any = None):
+        _check_callback(callback)
         Handle.__init__(self, callback, args, loop, context)
         self._source_traceback = extract_stack(sys._getframe(1))
 
@@ -102,6 +111,7 @@ class DebugTimerHandle(TimerHandle):
     def __init__(
         self, when: float, callback: Callable[..., Any], args: Tuple[Any, ...], loop: Any, context: Any = None
     ):
+        _check_callback(callback)
         TimerHandle.__init__(self, when, callback, args, loop, context)
         self._source_traceback = extract_stack(sys._getframe(1))
 

@@ -44,7 +44,8 @@ class EventLoop:
     """A from-scratch event loop with asyncio's API (PEP 3156), for generator and native coroutines."""
 
     def __init__(self, selector: Optional[selectors.BaseSelector] = None, debug: Optional[bool] = None) -> None:
-        self._closed = False
+        # Closed until fully built, so that __del__ of a half-built loop has nothing to release.
+        self._closed = True
         self._selector = selectors.DefaultSelector() if selector is None else selector
         # Callbacks to run in the next pass, oldest first; Handles only.
         self._ready: Deque[Handle] = deque()
@@ -66,6 +67,7 @@ class EventLoop:
         self.slow_callback_duration = 0.1
         self.set_debug(debug_from_environment() if debug is None else debug)
         self._make_self_pipe()
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} running={self.is_running()} closed={self._closed} debug={self._debug}>"
@@ -118,7 +120,7 @@ class EventLoop:
         self._ssock, self._csock = socket.socketpair()
         self._ssock.setblocking(False)
         self._csock.setblocking(False)
-        self.add_reader(self._ssock.fileno(), self._read_from_self)
+        self._selector.register(self._ssock.fileno(), _EVENT_READ, (Handle(self._read_from_self, (), self), None))
 
     def _read_from_self(self) -> None:
         while True:

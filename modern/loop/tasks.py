@@ -14,7 +14,7 @@ from typing import Any, Generator, Iterable, List, Optional, Set, Tuple
 
 from .coroutines import coroutine, iscoroutine
 from .events import get_running_loop
-from .exceptions import CancelledError, TimeoutError
+from .exceptions import CancelledError, InvalidStateError, TimeoutError
 from .futures import _PENDING, Future, isfuture
 
 __all__ = [
@@ -120,7 +120,7 @@ class Task(Future):
 
     def _step(self, exc: Optional[BaseException] = None) -> None:
         if self._state is not _PENDING:
-            raise RuntimeError(f"_step(): already done: {self!r}, {exc!r}")
+            raise InvalidStateError(f"_step(): already done: {self!r}, {exc!r}")
         if self._must_cancel:
             if not isinstance(exc, CancelledError):
                 exc = self._make_cancelled_error()
@@ -151,39 +151,36 @@ class Task(Future):
         except BaseException as error:
             Future.set_exception(self, error)
         else:
-            self._on_yield(result)
+            # Slide 17: what did the coroutine yield? A Future (from Future.__iter__) means "wake me when
+            # you are done"; a bare `yield` means "let the others run once"; anything else is a mistake.
+            blocking = getattr(result, "_asyncio_future_blocking", None)
+            if blocking is not None:
+                if result.get_loop() is not loop:
+                    bad = RuntimeError(f"Task {self!r} got Future {result!r} attached to a different loop")
+                elif not blocking:
+                    bad = RuntimeError(f"yield was used instead of yield from in task {self!r} with {result!r}")
+                elif result is self:
+                    bad = RuntimeError(f"Task cannot await on itself: {self!r}")
+                else:
+                    result._asyncio_future_blocking = False
+                    result.add_done_callback(self._wakeup, context=self._context)
+                    self._fut_waiter = result
+                    if self._must_cancel and result.cancel(msg=self._cancel_message):
+                        self._must_cancel = False
+                    return
+            elif result is None:
+                loop.call_soon(self._step, context=self._context)
+                return
+            elif inspect.isgenerator(result):
+                bad = RuntimeError(f"yield was used instead of yield from for generator in task {self!r}")
+            else:
+                bad = RuntimeError(f"Task got bad yield: {result!r}")
+            # Thrown back into the coroutine on its next step, where it can be caught.
+            loop.call_soon(self._step, bad, context=self._context)
             return
         finally:
             loop._current_task = None
         loop._tasks.discard(self)
-
-    def _on_yield(self, result: Any) -> None:
-        # What did the coroutine yield? A Future comes from Future.__iter__ and means "wake me when done".
-        blocking = getattr(result, "_asyncio_future_blocking", None)
-        if blocking is not None:
-            if result.get_loop() is not self._loop:
-                error = RuntimeError(f"Task {self!r} got Future {result!r} attached to a different loop")
-            elif not blocking:
-                error = RuntimeError(f"yield was used instead of yield from in task {self!r} with {result!r}")
-            elif result is self:
-                error = RuntimeError(f"Task cannot await on itself: {self!r}")
-            else:
-                result._asyncio_future_blocking = False
-                result.add_done_callback(self._wakeup, context=self._context)
-                self._fut_waiter = result
-                if self._must_cancel and result.cancel(msg=self._cancel_message):
-                    self._must_cancel = False
-                return
-        elif result is None:
-            # A bare `yield`: give the other callbacks one turn of the loop, then step again.
-            self._loop.call_soon(self._step, context=self._context)
-            return
-        elif inspect.isgenerator(result):
-            error = RuntimeError(f"yield was used instead of yield from for generator in task {self!r} with {result!r}")
-        else:
-            error = RuntimeError(f"Task got bad yield: {result!r}")
-        # Thrown back into the coroutine on its next step, where it can be caught.
-        self._loop.call_soon(self._step, error, context=self._context)
 
     def _wakeup(self, future: Any) -> None:
         try:
