@@ -10,14 +10,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import secrets
 import threading
 import time
 from typing import Any, Callable, Dict, Optional, Set, TypeVar
 
-from .errors import ProtocolError, RemoteProtocolError
+from .errors import ProtocolError
 from .framing import FrameParser
-from .hashing import check_login_hash
 from .packets import (
     GG_ACK_BLOCKED,
     GG_ACK_DELIVERED,
@@ -25,7 +23,6 @@ from .packets import (
     GG_ACK_QUEUED,
     GG_CLASS_ACK,
     GG_CLASS_QUEUED,
-    GG_FEATURE_UNKNOWN_40,
     GG_STATUS_AVAIL_DESCR,
     GG_STATUS_FRIENDS_MASK,
     GG_STATUS_INVISIBLE,
@@ -35,37 +32,32 @@ from .packets import (
     GG_STATUS_NOT_AVAIL_DESCR,
     GG_USER_BLOCKED,
     GG_USER_FRIEND,
-    AddNotify,
     Direction,
-    DisconnectAck,
-    Disconnecting,
-    ListEmpty,
     Login80,
-    Login80Failed,
-    Login80Ok,
-    LoginFailed,
-    NewStatus80,
-    NotifyFirst,
-    NotifyLast,
-    NotifyReply80,
-    Packet,
-    Ping,
-    Pong,
     RecvMsg80,
-    RecvMsgAck,
-    RemoveNotify,
-    SendMsg80,
-    SendMsgAck,
-    Status80,
     StatusEntry,
-    TypingNotify,
     Unknown,
-    Welcome,
     decode_packet,
     packet_name,
-    split_notify_reply,
 )
 from .server_config import ServerConfig
+from .server_session import (
+    ConnectionClosed,
+    ContactAdded,
+    ContactRemoved,
+    LoggedIn,
+    LoginRejected,
+    Logoff,
+    MessageAcked,
+    NotifyList,
+    PingRequest,
+    SendMessage,
+    ServerEvent,
+    ServerSession,
+    ServerState,
+    StatusChange,
+    TypingSent,
+)
 from .server_store import OfflineQueue, QueuedMessage
 
 __all__ = ["ECHO_DESCRIPTION", "MAX_CONTACTS", "READ_BUFFER_SIZE", "ReferenceServer", "ServerThread"]
@@ -77,13 +69,11 @@ packet_log = logging.getLogger("gadu.server.packets")
 ECHO_DESCRIPTION = "echo: every message comes back"
 #: Contacts one session may list; the protocol sets no limit, a server must (unbounded memory otherwise).
 MAX_CONTACTS = 20000
-#: The BufferedProtocol's read buffer: large enough for a full frame (8 + 65535) in one read.
+#: The BufferedProtocol's read buffer: a full frame (8 + 65535 bytes) fits in one read.
 READ_BUFFER_SIZE = 128 * 1024
 
 _OFFLINE_STATUSES = frozenset({GG_STATUS_NOT_AVAIL, GG_STATUS_NOT_AVAIL_DESCR})
 _HIDDEN_STATUSES = frozenset({GG_STATUS_INVISIBLE, GG_STATUS_INVISIBLE_DESCR})
-# A login with an unknown uin is still hashed, against this, so that it costs what a known one does.
-_NO_SUCH_USER = b"\x01no such user"
 _T = TypeVar("_T")
 
 
@@ -91,21 +81,48 @@ def _offline(uin: int) -> StatusEntry:
     return StatusEntry(uin, GG_STATUS_NOT_AVAIL)
 
 
-def _name(packet: Packet) -> str:
-    if isinstance(packet, Unknown):
-        return packet_name(Direction.CLIENT_TO_SERVER, packet.packet_type)
-    return packet.NAME
+class _PacketLog:
+    """--log-packets: one line per packet, read back out of the bytes with gadu's own parser.
+
+    A GG_LOGIN80 is shown with its hash zeroed (the hash stands for the password). After bytes
+    that do not parse, the rest of that direction is not shown: the session reports the error.
+    """
+
+    def __init__(self, owner: _Connection) -> None:
+        self.owner = owner
+        self.parsers = {
+            "in": FrameParser(Direction.CLIENT_TO_SERVER),
+            "out": FrameParser(Direction.SERVER_TO_CLIENT),
+        }
+
+    def record(self, way: str, data: bytes) -> None:
+        parser = self.parsers[way]
+        try:
+            frames = parser.feed_frames(data)
+        except ProtocolError:
+            return
+        for kind, body in frames:
+            try:
+                packet = decode_packet(parser.direction, kind, body)
+            except ProtocolError as exc:
+                packet_log.info("%r %s %s len=%d undecodable (%s)", self.owner, way,
+                                packet_name(parser.direction, kind), len(body), exc)
+                continue
+            name = packet.NAME if not isinstance(packet, Unknown) else packet_name(parser.direction, kind)
+            if isinstance(packet, Login80):
+                body = dataclasses.replace(packet, login_hash=bytes(len(packet.login_hash))).body()
+                name += " (hash zeroed)"
+            packet_log.info("%r %s %s len=%d %s", self.owner, way, name, len(body), body.hex())
 
 
-class _Session(asyncio.BufferedProtocol):
-    """One client connection: its parser, its login, its contact list and what it has been told."""
+class _Connection(asyncio.BufferedProtocol):
+    """One client connection: its ServerSession, its transport, its contact list and presence view."""
 
     def __init__(self, server: ReferenceServer) -> None:
         self.server = server
+        self.session = ServerSession(server._password_of, max_contacts=MAX_CONTACTS)
         self.transport: Optional[asyncio.Transport] = None
         self.peer = "?"
-        self.parser = FrameParser(Direction.CLIENT_TO_SERVER)
-        self.seed = secrets.randbits(32)
         self.uin: Optional[int] = None
         self.status = GG_STATUS_NOT_AVAIL
         self.description = ""
@@ -114,14 +131,13 @@ class _Session(asyncio.BufferedProtocol):
         self.image_size = 0
         #: uin -> GG_USER_* bits, as the client listed them.
         self.contacts: Dict[int, int] = {}
-        #: The chunks of a contact list sent with NOTIFY_FIRST, until its NOTIFY_LAST.
-        self.pending_list: Dict[int, int] = {}
-        #: The last status this client was told for each contact (changes only are sent).
+        #: The last status this client was told for each contact (only changes are sent).
         self.known: Dict[int, StatusEntry] = {}
         self.closing = False
         self._buffer = bytearray(READ_BUFFER_SIZE)
         self._view = memoryview(self._buffer)
         self._login_timer: Optional[asyncio.TimerHandle] = None
+        self._packet_log = _PacketLog(self) if server.config.log_packets else None
 
     def __repr__(self) -> str:
         return f"{self.peer} uin={self.uin}" if self.uin is not None else self.peer
@@ -139,33 +155,19 @@ class _Session(asyncio.BufferedProtocol):
         self._login_timer = asyncio.get_running_loop().call_later(
             self.server.config.login_timeout, self._login_timed_out
         )
-        self.send(Welcome(self.seed))
+        self.write(self.session.start())
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._view
 
     def buffer_updated(self, nbytes: int) -> None:
-        if self.closing:
-            return
-        try:
-            frames = self.parser.feed_frames(self._view[:nbytes])
-            for kind, body in frames:
-                packet = decode_packet(Direction.CLIENT_TO_SERVER, kind, body)
-                if self.server.config.log_packets:
-                    self._log_packet("in", body, packet)
-                self._handle(packet)
-                if self.closing:
-                    return
-        except ProtocolError as exc:
-            self.fail(str(exc))
+        if not self.closing:
+            self._receive(bytes(self._view[:nbytes]))
 
     def eof_received(self) -> Optional[bool]:
         if not self.closing:
-            try:
-                self.parser.feed_eof()
-            except ProtocolError as exc:
-                self.fail(str(exc))
-        return False  # let the transport close itself
+            self._receive(b"")
+        return False  # the transport closes itself
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self.closing = True
@@ -174,7 +176,7 @@ class _Session(asyncio.BufferedProtocol):
         self.server._forget(self)
 
     def pause_writing(self) -> None:
-        # A client that does not read gets no more work from us: stop reading its requests too.
+        # A client that does not read gets no more work from us: its requests wait in its socket.
         assert self.transport is not None
         if not self.transport.is_closing():
             self.transport.pause_reading()
@@ -184,17 +186,29 @@ class _Session(asyncio.BufferedProtocol):
         if not self.transport.is_closing():
             self.transport.resume_reading()
 
+    def _receive(self, data: bytes) -> None:
+        if self._packet_log is not None and data:
+            self._packet_log.record("in", data)
+        try:
+            events = self.session.receive_data(data)
+        except ProtocolError as exc:
+            self.fail(str(exc))
+            return
+        for event in events:
+            if self.closing:
+                return
+            self.server._on_event(self, event)
+
     # --- output ------------------------------------------------------------------------------
 
-    def send(self, packet: Packet) -> None:
-        """Queue one whole packet. One transport.write per packet, all on the loop's thread, so two
-        packets never interleave on the wire, whichever session's handler produced them."""
+    def write(self, data: bytes) -> None:
+        """Queue whole packets. Every write happens on the loop's thread and carries whole frames, so
+        packets never interleave on the wire, whichever connection's handler produced them."""
         transport = self.transport
-        if self.closing or transport is None:
+        if self.closing or transport is None or not data:
             return
-        data = packet.encode()
-        if self.server.config.log_packets:
-            self._log_packet("out", data[8:], packet)
+        if self._packet_log is not None:
+            self._packet_log.record("out", data)
         transport.write(data)
         queued = transport.get_write_buffer_size()
         if queued > self.server.config.write_limit:
@@ -202,6 +216,11 @@ class _Session(asyncio.BufferedProtocol):
                         self, queued, self.server.config.write_limit)
             self.closing = True
             transport.abort()
+
+    def send(self, make: Callable[..., bytes], *args: Any) -> None:
+        """Call one of the session's send_* methods and write its bytes, if the session is still on."""
+        if not self.closing and self.session.state is ServerState.CONNECTED:
+            self.write(make(*args))
 
     def fail(self, reason: str) -> None:
         """Close this connection because of what the client sent; one log line, nobody else affected."""
@@ -214,28 +233,6 @@ class _Session(asyncio.BufferedProtocol):
         self.closing = True
         if self.transport is not None:
             self.transport.close()
-
-    def _log_packet(self, direction: str, body: bytes, packet: Packet) -> None:
-        name = _name(packet)
-        if isinstance(packet, Login80):
-            # The hash stands for the password: it is zeroed before the body is shown.
-            body = dataclasses.replace(packet, login_hash=bytes(len(packet.login_hash))).body()
-            name += " (hash zeroed)"
-        packet_log.info("%r %s %s len=%d %s", self, direction, name, len(body), body.hex())
-
-    # --- input -------------------------------------------------------------------------------
-
-    def _handle(self, packet: Packet) -> None:
-        if self.uin is None:
-            if isinstance(packet, Login80):
-                self.server._login(self, packet)
-            else:
-                raise RemoteProtocolError(f"{_name(packet)} before GG_LOGIN80: log in first")
-            return
-        handler = _HANDLERS.get(type(packet))
-        if handler is None:
-            raise RemoteProtocolError(f"{_name(packet)} is not allowed after login")
-        handler(self.server, self, packet)
 
     def _login_timed_out(self) -> None:
         if self.uin is None and not self.closing:
@@ -254,7 +251,7 @@ class _Session(asyncio.BufferedProtocol):
             or kind & GG_USER_BLOCKED
             or (self.status & GG_STATUS_FRIENDS_MASK and not kind & GG_USER_FRIEND)
         )
-        if hidden or (base in _OFFLINE_STATUSES and base != GG_STATUS_NOT_AVAIL_DESCR):
+        if hidden or base == GG_STATUS_NOT_AVAIL:
             return _offline(self.uin)
         return StatusEntry(
             self.uin, self.status, self.description, features=self.features,
@@ -269,12 +266,13 @@ class ReferenceServer:
     def __init__(self, config: Optional[ServerConfig] = None) -> None:
         self.config = config if config is not None else ServerConfig()
         self.port = 0
-        #: Logged-in sessions by uin.
-        self.online: Dict[int, _Session] = {}
-        #: uin -> the logged-in sessions that list it (they are told when its status changes).
-        self.watchers: Dict[int, Set[_Session]] = {}
+        #: Logged-in connections by uin.
+        self.online: Dict[int, _Connection] = {}
+        #: uin -> the logged-in connections that list it (they are told when its status changes).
+        self.watchers: Dict[int, Set[_Connection]] = {}
         self.queue: Optional[OfflineQueue] = None
-        self._sessions: Set[_Session] = set()
+        self._passwords = {uin: password.encode("utf-8") for uin, password in self.config.users.items()}
+        self._connections: Set[_Connection] = set()
         self._server: Optional[asyncio.AbstractServer] = None
         self._all_gone: Optional[asyncio.Event] = None
         self._stopped: Optional[asyncio.Event] = None
@@ -282,7 +280,7 @@ class ReferenceServer:
     @property
     def connections(self) -> int:
         """Open connections, logged in or not."""
-        return len(self._sessions)
+        return len(self._connections)
 
     async def start(self) -> None:
         """Open the offline queue, bind and listen; `port` is set when this returns."""
@@ -292,7 +290,7 @@ class ReferenceServer:
         loop = asyncio.get_running_loop()
         try:
             self._server = await loop.create_server(
-                lambda: _Session(self), self.config.host, self.config.port, reuse_address=True
+                lambda: _Connection(self), self.config.host, self.config.port, reuse_address=True
             )
         except BaseException:
             self.queue.close()
@@ -314,16 +312,16 @@ class ReferenceServer:
         if self._server is None:
             return
         self._server.close()
-        for session in list(self._sessions):
-            session.close()
+        for connection in list(self._connections):
+            connection.close()
         assert self._all_gone is not None and self._stopped is not None
-        if self._sessions:
+        if self._connections:
             try:
                 await asyncio.wait_for(self._all_gone.wait(), timeout)
             except asyncio.TimeoutError:
-                for session in list(self._sessions):
-                    if session.transport is not None:
-                        session.transport.abort()
+                for connection in list(self._connections):
+                    if connection.transport is not None:
+                        connection.transport.abort()
         await self._server.wait_closed()
         self._server = None
         if self.queue is not None:
@@ -334,85 +332,86 @@ class ReferenceServer:
 
     # --- connections -------------------------------------------------------------------------
 
-    def _admit(self, session: _Session) -> bool:
-        if len(self._sessions) >= self.config.max_connections:
+    def _password_of(self, uin: int) -> Optional[bytes]:
+        return self._passwords.get(uin)
+
+    def _admit(self, connection: _Connection) -> bool:
+        if len(self._connections) >= self.config.max_connections:
             log.warning("%r: refused: %d connections open, the cap is %d",
-                        session, len(self._sessions), self.config.max_connections)
-            session.closing = True
-            assert session.transport is not None
-            session.transport.close()
+                        connection, len(self._connections), self.config.max_connections)
+            connection.close()
             return False
-        self._sessions.add(session)
+        self._connections.add(connection)
         assert self._all_gone is not None
         self._all_gone.clear()
         return True
 
-    def _forget(self, session: _Session) -> None:
-        self._sessions.discard(session)
-        if session.uin is not None and self.online.get(session.uin) is session:
-            self._unregister(session)
-            if session.status & GG_STATUS_MASK not in _OFFLINE_STATUSES:
-                # Gone without a NOT_AVAIL of its own: watchers see it leave, without a description.
-                # (After a NOT_AVAIL logoff they have been told already, description included.)
-                session.status, session.description = GG_STATUS_NOT_AVAIL, ""
-                self._announce(session)
-        if not self._sessions and self._all_gone is not None:
+    def _forget(self, connection: _Connection) -> None:
+        self._connections.discard(connection)
+        if connection.uin is not None and self.online.get(connection.uin) is connection:
+            self._unregister(connection)
+            # Gone without logging off: watchers see it leave, without a description.
+            connection.status, connection.description = GG_STATUS_NOT_AVAIL, ""
+            self._announce(connection)
+        if not self._connections and self._all_gone is not None:
             self._all_gone.set()
 
-    def _unregister(self, session: _Session) -> None:
-        assert session.uin is not None
-        del self.online[session.uin]
-        for contact in session.contacts:
-            self._unwatch(contact, session)
+    def _unregister(self, connection: _Connection) -> None:
+        assert connection.uin is not None
+        del self.online[connection.uin]
+        for contact in connection.contacts:
+            self._unwatch(contact, connection)
 
-    def _unwatch(self, contact: int, session: _Session) -> None:
+    def _unwatch(self, contact: int, connection: _Connection) -> None:
         watchers = self.watchers.get(contact)
         if watchers is not None:
-            watchers.discard(session)
+            watchers.discard(connection)
             if not watchers:
                 del self.watchers[contact]
 
+    def _on_event(self, connection: _Connection, event: ServerEvent) -> None:
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, connection, event)
+
     # --- login -------------------------------------------------------------------------------
 
-    def _login(self, session: _Session, packet: Login80) -> None:
-        password = self.config.users.get(packet.uin)
-        secret = password.encode("utf-8") if password is not None else _NO_SUCH_USER
-        matches = check_login_hash(packet.hash_type, packet.login_hash, secret, session.seed)
-        if password is None or not matches:
-            why = "unknown uin" if password is None else "wrong password"
-            log.warning("%r: login failed for uin %d: %s", session, packet.uin, why)
-            session.send(Login80Failed() if packet.features & GG_FEATURE_UNKNOWN_40 else LoginFailed())
-            session.close()
-            return
-        if session._login_timer is not None:
-            session._login_timer.cancel()
-        previous = self.online.get(packet.uin)
+    def on_logged_in(self, connection: _Connection, event: LoggedIn) -> None:
+        connection.write(connection.session.data_to_send())  # GG_LOGIN80_OK before anything else
+        if connection._login_timer is not None:
+            connection._login_timer.cancel()
+        previous = self.online.get(event.uin)
         if previous is not None:
             log.info("%r: uin %d logged in again from %s; dropping this older connection",
-                     previous, packet.uin, session.peer)
-            previous.send(Disconnecting())
-            # Handed over without an offline flap: watchers only see the new session's status.
+                     previous, event.uin, connection.peer)
+            previous.send(previous.session.send_disconnecting)
+            # Handed over without an offline flap: watchers only see the new connection's status.
             self._unregister(previous)
             previous.close()
-        session.uin = packet.uin
-        session.status = packet.status
-        session.description = packet.description
-        session.flags = packet.flags
-        session.features = packet.features
-        session.image_size = packet.image_size
-        self.online[packet.uin] = session
-        session.send(Login80Ok())
-        log.info("%r: logged in (status 0x%x)", session, packet.status)
-        self._deliver_queued(session)
-        self._announce(session)
+        login = connection.session.login
+        connection.uin = event.uin
+        connection.status, connection.description = event.status, event.description
+        connection.flags, connection.features = event.flags, event.features
+        connection.image_size = login.image_size if login is not None else 0
+        self.online[event.uin] = connection
+        log.info("%r: logged in (status 0x%x)", connection, event.status)
+        self._deliver_queued(connection)
+        self._announce(connection)
 
-    def _deliver_queued(self, session: _Session) -> None:
-        assert self.queue is not None and session.uin is not None
-        for message in self.queue.pending(session.uin):
-            session.send(RecvMsg80(message.sender, message.seq, message.time, message.msgclass | GG_CLASS_QUEUED,
-                                   message.html, message.plain, message.attributes))
-            if session.closing:
-                return  # left in the queue for the next login
+    def on_login_rejected(self, connection: _Connection, event: LoginRejected) -> None:
+        log.warning("%r: login failed for uin %d: %s", connection, event.uin, event.reason)
+        connection.write(connection.session.data_to_send())
+        connection.close()
+
+    def _deliver_queued(self, connection: _Connection) -> None:
+        assert self.queue is not None and connection.uin is not None
+        for message in self.queue.pending(connection.uin):
+            connection.send(connection.session.send_message, RecvMsg80(
+                message.sender, message.seq, message.time, message.msgclass | GG_CLASS_QUEUED,
+                message.html, message.plain, message.attributes,
+            ))
+            if connection.closing:
+                return  # the rest stays queued for the next login
             self.queue.remove(message)
 
     # --- presence ----------------------------------------------------------------------------
@@ -423,148 +422,139 @@ class ReferenceServer:
         owner = self.online.get(contact)
         return owner.view_for(watcher) if owner is not None else _offline(contact)
 
-    def _tell(self, watcher: _Session, contact: int) -> None:
-        """Send `watcher` one STATUS80 about `contact` if what it may see has changed."""
+    def _tell(self, watcher: _Connection, contact: int) -> None:
+        """Send `watcher` a GG_STATUS80 about `contact` if what it may see has changed."""
         assert watcher.uin is not None
         entry = self._entry_for(contact, watcher.uin)
         if watcher.known.get(contact, _offline(contact)) != entry:
             watcher.known[contact] = entry
-            watcher.send(Status80(entry))
+            watcher.send(watcher.session.send_status, entry)
 
-    def _announce(self, session: _Session) -> None:
+    def _announce(self, connection: _Connection) -> None:
         """Tell everyone who lists this user what they may now see of it."""
-        assert session.uin is not None
-        uin = session.uin
-        for watcher in list(self.watchers.get(uin, ())):
-            if watcher is not session:
-                self._tell(watcher, uin)
+        assert connection.uin is not None
+        for watcher in list(self.watchers.get(connection.uin, ())):
+            if watcher is not connection:
+                self._tell(watcher, connection.uin)
 
-    def _set_contacts(self, session: _Session, contacts: Dict[int, int]) -> None:
-        for contact in session.contacts:
+    def _set_contacts(self, connection: _Connection, contacts: Dict[int, int]) -> None:
+        for contact in connection.contacts:
             if contact not in contacts:
-                self._unwatch(contact, session)
-                session.known.pop(contact, None)
+                self._unwatch(contact, connection)
+                connection.known.pop(contact, None)
         for contact in contacts:
-            self.watchers.setdefault(contact, set()).add(session)
-        session.contacts = contacts
+            self.watchers.setdefault(contact, set()).add(connection)
+        connection.contacts = contacts
 
-    def on_notify(self, session: _Session, packet: Packet) -> None:
-        assert isinstance(packet, (NotifyFirst, NotifyLast))
-        for entry in packet.entries:
-            session.pending_list[entry.uin] = session.pending_list.get(entry.uin, 0) | entry.user_type
-        if len(session.pending_list) > MAX_CONTACTS:
-            raise RemoteProtocolError(f"contact list longer than {MAX_CONTACTS} entries")
-        if isinstance(packet, NotifyFirst):
-            return
-        contacts, session.pending_list = session.pending_list, {}
-        self._set_contacts(session, contacts)
-        assert session.uin is not None
+    def on_notify_list(self, connection: _Connection, event: NotifyList) -> None:
+        assert connection.uin is not None
+        contacts: Dict[int, int] = {}
+        for entry in event.entries:
+            contacts[entry.uin] = contacts.get(entry.uin, 0) | entry.user_type
+        self._set_contacts(connection, contacts)
         online = []
         for contact in contacts:
-            entry = self._entry_for(contact, session.uin)
-            session.known[contact] = entry
+            entry = self._entry_for(contact, connection.uin)
+            connection.known[contact] = entry
             if entry.status & GG_STATUS_MASK not in _OFFLINE_STATUSES:
                 online.append(entry)
-        # Always at least one reply, possibly empty, so that a client can wait for it.
-        for reply in split_notify_reply(online) or [NotifyReply80()]:
-            session.send(reply)
-        self._announce(session)
+        connection.send(connection.session.send_notify_reply, online)
+        # Its list decides who may see it (blocked, friends-only): tell them.
+        self._announce(connection)
 
-    def on_list_empty(self, session: _Session, packet: Packet) -> None:
-        self._set_contacts(session, {})
-        session.pending_list = {}
-        self._announce(session)
+    def on_contact_added(self, connection: _Connection, event: ContactAdded) -> None:
+        if event.uin not in connection.contacts and len(connection.contacts) >= MAX_CONTACTS:
+            connection.fail(f"contact list longer than {MAX_CONTACTS} entries")
+            return
+        contacts = dict(connection.contacts)
+        contacts[event.uin] = contacts.get(event.uin, 0) | event.user_type
+        self._set_contacts(connection, contacts)
+        self._tell(connection, event.uin)
+        self._announce(connection)
 
-    def on_add(self, session: _Session, packet: Packet) -> None:
-        assert isinstance(packet, AddNotify)
-        if packet.uin not in session.contacts and len(session.contacts) >= MAX_CONTACTS:
-            raise RemoteProtocolError(f"contact list longer than {MAX_CONTACTS} entries")
-        contacts = dict(session.contacts)
-        contacts[packet.uin] = contacts.get(packet.uin, 0) | packet.user_type
-        self._set_contacts(session, contacts)
-        self._tell(session, packet.uin)
-        self._announce(session)
-
-    def on_remove(self, session: _Session, packet: Packet) -> None:
-        assert isinstance(packet, RemoveNotify)
-        contacts = dict(session.contacts)
-        remaining = contacts.get(packet.uin, 0) & ~packet.user_type
+    def on_contact_removed(self, connection: _Connection, event: ContactRemoved) -> None:
+        contacts = dict(connection.contacts)
+        remaining = contacts.get(event.uin, 0) & ~event.user_type
         if remaining:
-            contacts[packet.uin] = remaining
+            contacts[event.uin] = remaining
         else:
-            contacts.pop(packet.uin, None)
-        self._set_contacts(session, contacts)
-        self._announce(session)
+            contacts.pop(event.uin, None)
+        self._set_contacts(connection, contacts)
+        self._announce(connection)
 
-    def on_status(self, session: _Session, packet: Packet) -> None:
-        assert isinstance(packet, NewStatus80)
-        session.status, session.flags, session.description = packet.status, packet.flags, packet.description
-        self._announce(session)
-        if packet.status & GG_STATUS_MASK in _OFFLINE_STATUSES:
-            # Logoff (GG 10 behaviour): acknowledge, close; libgadu reports DISCONNECT_ACK either way.
-            log.info("%r: logged off", session)
-            session.send(DisconnectAck())
-            session.close()
+    def on_status_change(self, connection: _Connection, event: StatusChange) -> None:
+        connection.status, connection.flags, connection.description = event.status, event.flags, event.description
+        self._announce(connection)
+
+    def on_logoff(self, connection: _Connection, event: Logoff) -> None:
+        connection.status, connection.description = event.status, event.description
+        log.info("%r: logged off", connection)
+        self._announce(connection)  # NOT_AVAIL_DESCR keeps its description for the watchers
+        self._unregister(connection)
+        # GG 10 behaviour: acknowledge and close; libgadu reports DISCONNECT_ACK either way.
+        connection.write(connection.session.send_disconnect_ack())
+        connection.close()
+
+    def on_closed(self, connection: _Connection, event: ConnectionClosed) -> None:
+        if not event.clean:
+            log.info("%r: %s", connection, event.reason)
 
     # --- messages ----------------------------------------------------------------------------
 
-    def on_message(self, session: _Session, packet: Packet) -> None:
-        assert isinstance(packet, SendMsg80) and session.uin is not None
-        sender, recipient = session.uin, packet.recipient
+    def on_message(self, connection: _Connection, event: SendMessage) -> None:
+        assert connection.uin is not None
+        message, sender = event.message, connection.uin
+        recipient = message.recipient
         now = int(time.time())
         if recipient == self.config.echo_uin:
             status = GG_ACK_DELIVERED
-        elif recipient not in self.config.users:
+        elif recipient not in self._passwords:
             status = GG_ACK_NOT_DELIVERED
         else:
             target = self.online.get(recipient)
             if target is None:
                 assert self.queue is not None
-                # Committed before the ack goes out: a message acked as queued survives a crash.
-                self.queue.put(QueuedMessage(recipient, sender, packet.seq, now, packet.msgclass,
-                                             packet.html, packet.plain, packet.attributes))
+                # Committed before the ack goes out: a message acked as queued survives a restart.
+                self.queue.put(QueuedMessage(recipient, sender, message.seq, now, message.msgclass,
+                                             message.html, message.plain, message.attributes))
                 status = GG_ACK_QUEUED
             elif target.contacts.get(sender, 0) & GG_USER_BLOCKED:
                 status = GG_ACK_BLOCKED
             else:
-                target.send(RecvMsg80.from_send(packet, sender, now))
+                target.send(target.session.send_message, RecvMsg80.from_send(message, sender, now))
                 status = GG_ACK_DELIVERED
-        if not packet.msgclass & GG_CLASS_ACK:
-            session.send(SendMsgAck(status, recipient, packet.seq))
+        if not message.msgclass & GG_CLASS_ACK:  # GG_CLASS_ACK: the sender asked for no ack
+            connection.send(connection.session.send_ack, status, recipient, message.seq)
         if recipient == self.config.echo_uin:
-            session.send(RecvMsg80.from_send(packet, recipient, now))
+            connection.send(connection.session.send_message, RecvMsg80.from_send(message, recipient, now))
 
-    def on_typing(self, session: _Session, packet: Packet) -> None:
-        assert isinstance(packet, TypingNotify) and session.uin is not None
-        target = self.online.get(packet.uin)
-        if target is not None and not target.contacts.get(session.uin, 0) & GG_USER_BLOCKED:
-            target.send(TypingNotify(packet.length, session.uin))
+    def on_typing(self, connection: _Connection, event: TypingSent) -> None:
+        assert connection.uin is not None
+        target = self.online.get(event.recipient)
+        if target is not None and not target.contacts.get(connection.uin, 0) & GG_USER_BLOCKED:
+            target.send(target.session.send_typing, connection.uin, event.length)
 
-    def on_ping(self, session: _Session, packet: Packet) -> None:
-        session.send(Pong())
+    def on_ping(self, connection: _Connection, event: PingRequest) -> None:
+        connection.send(connection.session.send_pong)
 
-    def on_recv_ack(self, session: _Session, packet: Packet) -> None:
-        """Nothing to do: delivery was acked to the sender when the message was handed over."""
-
-    def on_unknown(self, session: _Session, packet: Packet) -> None:
-        assert isinstance(packet, Unknown)
-        log.info("%r: ignoring unknown packet type 0x%04x (%d bytes)", session, packet.packet_type,
-                 len(packet.payload))
+    def on_message_acked(self, connection: _Connection, event: MessageAcked) -> None:
+        """Nothing to do: the sender was told "delivered" when the message was handed over."""
 
 
-#: What a logged-in client may send, and who handles it; anything else closes the connection.
-_HANDLERS: Dict[type, Callable[[ReferenceServer, _Session, Any], None]] = {
-    NotifyFirst: ReferenceServer.on_notify,
-    NotifyLast: ReferenceServer.on_notify,
-    ListEmpty: ReferenceServer.on_list_empty,
-    AddNotify: ReferenceServer.on_add,
-    RemoveNotify: ReferenceServer.on_remove,
-    NewStatus80: ReferenceServer.on_status,
-    SendMsg80: ReferenceServer.on_message,
-    TypingNotify: ReferenceServer.on_typing,
-    Ping: ReferenceServer.on_ping,
-    RecvMsgAck: ReferenceServer.on_recv_ack,
-    Unknown: ReferenceServer.on_unknown,
+#: Which method handles each ServerSession event.
+_HANDLERS: Dict[type, Callable[[ReferenceServer, _Connection, Any], None]] = {
+    LoggedIn: ReferenceServer.on_logged_in,
+    LoginRejected: ReferenceServer.on_login_rejected,
+    NotifyList: ReferenceServer.on_notify_list,
+    ContactAdded: ReferenceServer.on_contact_added,
+    ContactRemoved: ReferenceServer.on_contact_removed,
+    StatusChange: ReferenceServer.on_status_change,
+    Logoff: ReferenceServer.on_logoff,
+    ConnectionClosed: ReferenceServer.on_closed,
+    SendMessage: ReferenceServer.on_message,
+    TypingSent: ReferenceServer.on_typing,
+    PingRequest: ReferenceServer.on_ping,
+    MessageAcked: ReferenceServer.on_message_acked,
 }
 
 
