@@ -26,7 +26,8 @@ _copy_context = contextvars.copy_context
 
 def isfuture(obj: Any) -> bool:
     """True for a Future of this loop, or any object that follows asyncio's Future protocol."""
-    return getattr(obj, "_asyncio_future_blocking", None) is not None
+    # Asked of the class first, so that the Future class itself (whose slot is a descriptor) is no future.
+    return hasattr(type(obj), "_asyncio_future_blocking") and obj._asyncio_future_blocking is not None
 
 
 class Future:
