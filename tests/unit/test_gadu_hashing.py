@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import require
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -42,6 +41,14 @@ def _libgadu():
 _LIVE = _libgadu()
 
 
+@pytest.fixture(scope="session")
+def require(pytestconfig):
+    """`require()` of tests/conftest.py, found by path: `import conftest` could find another conftest."""
+    plugin = pytestconfig.pluginmanager.get_plugin(str(ROOT / "tests" / "conftest.py"))
+    assert plugin is not None, "tests/conftest.py is not loaded"
+    return plugin.require
+
+
 def test_vector_file_is_libgadus_and_covers_the_edges():
     """The committed vectors were made by libgadu and include empty, long, non-ASCII passwords and edge seeds."""
     assert VECTORS["generator"].startswith("tools/make_hash_vectors.py")
@@ -65,7 +72,7 @@ def test_hashes_match_libgadu_vectors(vector):
 
 
 @given(passwords, seeds)
-def test_hashes_match_libgadu_live(password, seed):
+def test_hashes_match_libgadu_live(require, password, seed):
     """Where libgadu.so.3 loads, any password and seed hash the same in both implementations."""
     libgadu = _LIVE
     require(libgadu is not None, "libgadu.so.3", "apt-get install libgadu-dev")
