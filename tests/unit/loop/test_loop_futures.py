@@ -77,7 +77,7 @@ def test_set_exception_accepts_a_class(loop):
 
 
 def test_stop_iteration_is_wrapped_in_runtime_error(loop):
-    """A StopIteration raised inside a generator would end it silently; asyncio 3.12 wraps it."""
+    """A StopIteration raised inside a generator would end it silently; asyncio 3.13 wraps it."""
     fut = Future(loop=loop)
     stop = StopIteration("x")
     fut.set_exception(stop)
