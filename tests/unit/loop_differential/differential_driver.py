@@ -237,6 +237,9 @@ class Program:
     body: Callable[[Api, Run], None]
     doc: str
     virtual_clock: bool = True
+    #: Debug mode, set on the loop explicitly: asyncio takes it from PYTHONDEVMODE (which tox sets),
+    #: modern.loop from GG_LOOP_DEBUG, and it changes what call_soon checks.
+    debug: bool = False
     #: asyncio's trace is the reference only from this Python on (asyncio changed before it).
     since: Optional[Tuple[int, int]] = None
     reason: str = ""
@@ -302,6 +305,7 @@ def run_program(program: Program, api: Api, hang_limit: float = HANG_LIMIT) -> L
     loop = api.new_event_loop()
     run = Run(loop, None, program)
     try:
+        loop.set_debug(program.debug)
         run._clock = _install_guards(loop, program.virtual_clock, hang_limit)
         loop.set_exception_handler(
             lambda loop, context: run.log("exception handler", describe(context.get("exception")))

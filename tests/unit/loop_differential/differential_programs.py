@@ -20,6 +20,7 @@ PROGRAMS: List[Program] = []
 def program(
     *,
     real_clock: bool = False,
+    debug: bool = False,
     since: Optional[Tuple[int, int]] = None,
     reason: str = "",
     expected: Optional[List[Event]] = None,
@@ -32,7 +33,9 @@ def program(
         if any(p.name == body.__name__ for p in PROGRAMS):
             raise ValueError(f"two programs are called {body.__name__}")
         PROGRAMS.append(
-            Program(body.__name__, body, (body.__doc__ or "").strip(), not real_clock, since, reason, expected)
+            Program(
+                body.__name__, body, (body.__doc__ or "").strip(), not real_clock, debug, since, reason, expected
+            )
         )
         return body
 
@@ -249,6 +252,178 @@ def many_cancelled_timers(api: Api, run: Run) -> None:
 
 
 @program()
+def timer_cancelled_by_an_earlier_timer_of_the_same_pass(api: Api, run: Run) -> None:
+    """A due timer cancelled by the timer before it in the same pass does not run."""
+    loop = run.loop
+    start = loop.time()
+
+    def first() -> None:
+        run.log("first cancels second", second.cancelled())
+        second.cancel()
+
+    loop.call_at(start + 0.001, first)
+    second = loop.call_at(start + 0.002, run.log, "second")
+    loop.call_at(start + 0.003, run.log, "third")
+    loop.call_soon(run.advance, 0.01)
+    loop.call_at(start + 0.02, loop.stop)
+    loop.run_forever()
+    run.log("second cancelled", second.cancelled())
+
+
+@program()
+def io_callbacks_run_before_due_timers(api: Api, run: Run) -> None:
+    """In one pass: callbacks already ready, then readers whose fd is ready, then timers now due."""
+    loop = run.loop
+    left, right = socket.socketpair()
+    try:
+        right.send(b"x")
+
+        def on_readable() -> None:
+            run.log("reader", left.recv(1))
+            loop.remove_reader(left)
+
+        loop.call_later(0, run.log, "timer due")
+        loop.add_reader(left, on_readable)
+        loop.call_soon(run.log, "ready callback")
+        loop.call_later(0.01, loop.stop)
+        loop.run_forever()
+    finally:
+        left.close()
+        right.close()
+
+
+@program()
+def add_and_remove_readers_and_writers(api: Api, run: Run) -> None:
+    """A reader runs every pass while its fd is readable; remove_* says whether one was there."""
+    loop = run.loop
+    left, right = socket.socketpair()
+    left.setblocking(False)
+    calls = {"reader": 0}
+    try:
+
+        def reader() -> None:
+            calls["reader"] += 1
+            run.log("reader call", calls["reader"])
+            if calls["reader"] == 3:
+                run.log("drained", left.recv(10))
+                run.log("remove_reader", loop.remove_reader(left), loop.remove_reader(left))
+
+        def writer() -> None:
+            run.log("writer")
+            run.log("remove_writer", loop.remove_writer(right), loop.remove_writer(right))
+            right.send(b"ab")
+
+        def replaced() -> None:
+            run.log("replaced reader must not run")
+
+        loop.add_reader(left, replaced)
+        loop.add_reader(left, reader)
+        loop.add_writer(right, writer)
+        loop.call_later(0.01, loop.stop)
+        loop.run_forever()
+        run.log("remove_reader of an fd never added", loop.remove_reader(right))
+    finally:
+        left.close()
+        right.close()
+
+
+@program()
+def base_exceptions_escape_run_forever(api: Api, run: Run) -> None:
+    """SystemExit and KeyboardInterrupt from a callback or a task leave run_*; the rest runs next time."""
+    loop = run.loop
+
+    def exits() -> None:
+        run.log("exits")
+        raise SystemExit(3)
+
+    loop.call_soon(exits)
+    loop.call_soon(run.log, "after exit, same pass")
+    try:
+        loop.run_forever()
+    except SystemExit as exc:
+        run.log("run_forever raised SystemExit", exc.code, loop.is_running())
+
+    async def interrupted() -> None:
+        run.log("task runs")
+        await api.sleep(0)
+        raise KeyboardInterrupt
+
+    task = loop.create_task(interrupted())
+    try:
+        loop.run_until_complete(task)
+    except KeyboardInterrupt:
+        run.log("run_until_complete raised KeyboardInterrupt", task.done())
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+    run.log("task exception", describe(task.exception()))
+
+
+@program()
+def misuse_gets_typed_errors(api: Api, run: Run) -> None:
+    """Misuse of the loop is a clear, typed error: not callable, not a coroutine, already running, closed."""
+    loop = run.loop
+    attempts = [
+        ("create_task(42)", lambda: loop.create_task(42)),
+        ("ensure_future(42)", lambda: api.ensure_future(42, loop=loop)),
+    ]
+    for name, attempt in attempts:
+        try:
+            attempt()
+        except TypeError as exc:
+            run.log(name, describe(exc))
+
+    async def nested() -> None:
+        coro = api.sleep(0)
+        try:
+            loop.run_until_complete(coro)
+        except RuntimeError as exc:
+            run.log("run_until_complete while running", describe(exc))
+        finally:
+            coro.close()
+        try:
+            loop.run_forever()
+        except RuntimeError as exc:
+            run.log("run_forever while running", describe(exc))
+        try:
+            await api.wait([])
+        except ValueError as exc:
+            run.log("wait([])", describe(exc))
+
+    loop.run_until_complete(nested())
+    fut = loop.create_future()
+    loop.call_soon(loop.stop)
+    try:
+        loop.run_until_complete(fut)
+    except RuntimeError as exc:
+        run.log("stopped before the future was done", describe(exc), fut.done())
+    fut.cancel()
+    loop.close()
+    run.log("closed", loop.is_closed())
+    for name, attempt in (("call_soon", lambda: loop.call_soon(run.log)), ("run_forever", loop.run_forever)):
+        try:
+            attempt()
+        except RuntimeError as exc:
+            run.log(name, "on a closed loop", describe(exc))
+
+
+@program(debug=True)
+def debug_mode_checks_callbacks_early(api: Api, run: Run) -> None:
+    """In debug mode a callback that is not callable is refused at once; otherwise it fails when run."""
+    loop = run.loop
+    loop.set_exception_handler(lambda loop, context: run.log("handler", describe(context.get("exception"))))
+    for name, schedule in (("call_soon", loop.call_soon), ("call_later", lambda cb: loop.call_later(0, cb))):
+        try:
+            schedule(42)
+        except TypeError as exc:
+            run.log(name, "in debug mode", describe(exc))
+    loop.set_debug(False)
+    loop.call_soon(42)
+    run.log("accepted without debug mode")
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+
+
+@program()
 def exception_handler_gets_failing_callbacks(api: Api, run: Run) -> None:
     """A callback that raises goes to the exception handler with its context; the loop goes on."""
     loop = run.loop
@@ -442,6 +617,28 @@ def callbacks_chain_across_futures(api: Api, run: Run) -> None:
 
 
 @program()
+def failing_done_callback_goes_to_the_handler(api: Api, run: Run) -> None:
+    """A done-callback that raises is reported to the exception handler; the next callbacks still run."""
+    loop = run.loop
+
+    def handler(loop: Any, context: dict) -> None:
+        run.log("handler", describe(context.get("exception")))
+
+    loop.set_exception_handler(handler)
+    fut = loop.create_future()
+
+    def bad(f: Any) -> None:
+        run.log("bad callback")
+        raise Boom("in callback")
+
+    fut.add_done_callback(bad)
+    fut.add_done_callback(lambda f: run.log("good callback", f.result()))
+    fut.set_result("value")
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+
+
+@program()
 def run_until_complete_on_a_future(api: Api, run: Run) -> None:
     """run_until_complete(future) returns its result after the future's own callbacks ran."""
     loop = run.loop
@@ -483,6 +680,37 @@ def yield_from_and_await_a_future(api: Api, run: Run) -> None:
 
 
 # --- tasks ----------------------------------------------------------------------------------------
+
+
+@program()
+def yield_from_a_done_future_does_not_suspend(api: Api, run: Run) -> None:
+    """Awaiting a future that is already done goes straight on, in the same step."""
+    loop = run.loop
+
+    async def ticker() -> None:
+        for i in range(3):
+            run.log("tick", i)
+            await api.sleep(0)
+
+    @api.coroutine
+    def reader(fut: Any) -> Any:
+        run.log("reader starts")
+        first = yield from fut
+        second = yield from fut
+        run.log("reader read twice", first, second)
+        value = yield from api.sleep(0.001, "slept")
+        run.log("sleep result", value)
+        return (yield from api.sleep(-1, "negative"))
+
+    async def main() -> Any:
+        fut = loop.create_future()
+        fut.set_result("ready")
+        ticks = loop.create_task(ticker())
+        result = await reader(fut)
+        await ticks
+        return result
+
+    run_main(run, main())
 
 
 @program()
@@ -967,6 +1195,82 @@ def cancelled_main_task_in_run_until_complete(api: Api, run: Run) -> None:
         run.log("cancelled", task.cancelled(), fut.cancelled())
 
 
+@program()
+def cancel_after_the_awaited_future_completed(api: Api, run: Run) -> None:
+    """A cancel() that arrives after the awaited future is done but before the task resumed wins."""
+    loop = run.loop
+    fut = loop.create_future()
+
+    async def waiter() -> Any:
+        try:
+            value = await fut
+        except api.CancelledError:
+            run.log("cancelled although the future had a result", fut.result())
+            raise
+        run.log("never resumed with", value)
+        return value
+
+    task = loop.create_task(waiter())
+
+    def race() -> None:
+        fut.set_result("value")
+        run.log("cancel", task.cancel(), fut.cancelled())
+
+    loop.call_later(0.01, race)
+    try:
+        loop.run_until_complete(task)
+    except api.CancelledError:
+        run.log("task cancelled", task.cancelled())
+
+
+@program()
+def task_cancels_itself(api: Api, run: Run) -> None:
+    """A task that cancels itself runs on to its next await, where CancelledError arrives."""
+    loop = run.loop
+    holder: List[Any] = []
+
+    async def body() -> None:
+        run.log("cancel myself", holder[0].cancel())
+        run.log("still running this step")
+        try:
+            await api.sleep(0)
+        except api.CancelledError:
+            run.log("cancelled at the next await")
+            raise
+
+    holder.append(loop.create_task(body()))
+    try:
+        loop.run_until_complete(holder[0])
+    except api.CancelledError:
+        run.log("task cancelled", holder[0].cancelled())
+
+
+@program()
+def awaiting_a_cancelled_future(api: Api, run: Run) -> None:
+    """Awaiting a future that is already cancelled raises CancelledError in the awaiting task."""
+    loop = run.loop
+
+    async def main() -> None:
+        fut = loop.create_future()
+        fut.cancel()
+        try:
+            await fut
+        except api.CancelledError:
+            run.log("awaiting a cancelled future raised")
+        inner = loop.create_task(_child(api, run, "inner", 1.0))
+        await api.sleep(0)
+        inner.cancel()
+        try:
+            await api.shield(inner)
+        except api.CancelledError:
+            run.log("shield of a cancelled task raised", inner.cancelled())
+        done = loop.create_future()
+        done.set_result("done")
+        run.log("shield of a done future is it", api.shield(done) is done)
+
+    run_main(run, main())
+
+
 # --- gather ---------------------------------------------------------------------------------------
 
 
@@ -1087,6 +1391,40 @@ def gather_same_task_twice_and_empty(api: Api, run: Run) -> None:
         empty = api.gather()
         run.log("empty done at once", empty.done())
         run.log("empty", await empty)
+
+    run_main(run, main())
+
+
+@program(
+    since=(3, 12),
+    reason="up to 3.11 gather schedules the callbacks of children already done, so its future "
+    "completes one pass later; 3.12 counts them at once (for eager tasks), which modern.loop follows",
+    expected=[
+        ("done at once", True),
+        ("gathered", ["a", "b"]),
+        ("tick", 0),
+        ("tick", 1),
+        ("main returned", None),
+    ],
+)
+def gather_of_futures_already_done(api: Api, run: Run) -> None:
+    """gather of futures that are all done already is done at once (3.12 gather)."""
+    loop = run.loop
+
+    async def ticker() -> None:
+        for i in range(2):
+            run.log("tick", i)
+            await api.sleep(0)
+
+    async def main() -> None:
+        ticks = loop.create_task(ticker())
+        a, b = loop.create_future(), loop.create_future()
+        a.set_result("a")
+        b.set_result("b")
+        gathered = api.gather(a, b)
+        run.log("done at once", gathered.done())
+        run.log("gathered", await gathered)
+        await ticks
 
     run_main(run, main())
 
@@ -1226,6 +1564,26 @@ def wait_for_result_in_time(api: Api, run: Run) -> None:
         fut = loop.create_future()
         fut.set_result("ready")
         run.log("done future, zero timeout", await api.wait_for(fut, 0))
+
+    run_main(run, main())
+
+
+@program()
+def wait_for_with_a_zero_timeout(api: Api, run: Run) -> None:
+    """wait_for(..., 0): a done future gives its result; a pending coroutine never starts and times out."""
+    loop = run.loop
+
+    async def main() -> None:
+        try:
+            await api.wait_for(_child(api, run, "never started", 0.01), 0)
+        except api.TimeoutError:
+            run.log("timed out at once")
+        task = loop.create_task(_child(api, run, "running", 1.0))
+        await api.sleep(0)
+        try:
+            await api.wait_for(task, -1)
+        except api.TimeoutError:
+            run.log("negative timeout", task.cancelled())
 
     run_main(run, main())
 
@@ -1653,6 +2011,172 @@ def flow_control_under_a_slow_reader(api: Api, run: Run) -> None:
         server.close()
         await server.wait_closed()
         await api.sleep(0)
+
+    run_main(run, main())
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on: bound, then closed."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+    finally:
+        sock.close()
+
+
+@program()
+def connection_refused_on_loopback(api: Api, run: Run) -> None:
+    """Connecting to a closed loopback port: ConnectionRefusedError from sock_connect and create_connection."""
+    loop = run.loop
+    port = _closed_port()
+
+    async def main() -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            await loop.sock_connect(sock, ("127.0.0.1", port))
+        except ConnectionRefusedError as exc:
+            run.log("sock_connect", describe(exc))
+        finally:
+            sock.close()
+        try:
+            await loop.create_connection(api.Protocol, "127.0.0.1", port)
+        except ConnectionRefusedError as exc:
+            run.log("create_connection", describe(exc))
+        try:
+            await api.open_connection("127.0.0.1", port)
+        except ConnectionRefusedError as exc:
+            run.log("open_connection", describe(exc))
+
+    run_main(run, main())
+
+
+@program()
+def buffered_protocol_receives_into_its_buffer(api: Api, run: Run) -> None:
+    """A BufferedProtocol gets every byte through get_buffer/buffer_updated, then eof_received."""
+    loop = run.loop
+    server_log = run.channel("server")
+    done = loop.create_future()
+
+    class Collector(api.BufferedProtocol):  # type: ignore[name-defined,misc]
+        def connection_made(self, transport: Any) -> None:
+            server_log("connection_made")
+            self.buffer = bytearray(1000)
+            self.data = bytearray()
+
+        def get_buffer(self, sizehint: int) -> Any:
+            return self.buffer
+
+        def buffer_updated(self, nbytes: int) -> None:
+            self.data += self.buffer[:nbytes]
+
+        def eof_received(self) -> Any:
+            server_log("eof_received", len(self.data), bytes(self.data[:6]))
+            done.set_result(None)
+
+        def connection_lost(self, exc: Optional[BaseException]) -> None:
+            server_log("connection_lost", describe(exc))
+
+    async def main() -> None:
+        server = await loop.create_server(Collector, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        transport, _ = await loop.create_connection(api.Protocol, "127.0.0.1", port)
+        transport.write(b"012345" + b"y" * 5000)
+        run.log("can write eof", transport.can_write_eof())
+        transport.write_eof()
+        await done
+        transport.close()
+        server.close()
+        await server.wait_closed()
+        for _ in range(3):
+            await api.sleep(0)
+
+    run_main(run, main())
+
+
+@program()
+def failing_data_received_closes_the_transport(api: Api, run: Run) -> None:
+    """An exception in data_received is a fatal error: handler called, transport closed with the error."""
+    loop = run.loop
+    server_log = run.channel("server")
+    lost = loop.create_future()
+
+    def handler(loop: Any, context: dict) -> None:
+        server_log("handler", describe(context.get("exception")), "transport" in context)
+
+    loop.set_exception_handler(handler)
+
+    class Failing(api.Protocol):  # type: ignore[name-defined,misc]
+        def connection_made(self, transport: Any) -> None:
+            self.transport = transport
+
+        def data_received(self, data: bytes) -> None:
+            server_log("data_received")
+            raise Boom("protocol bug")
+
+        def connection_lost(self, exc: Optional[BaseException]) -> None:
+            server_log("connection_lost", describe(exc), self.transport.is_closing())
+            lost.set_result(None)
+
+    async def main() -> None:
+        server = await loop.create_server(Failing, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await api.open_connection("127.0.0.1", port)
+        writer.write(b"boom")
+        await lost
+        run.log("client reads", await reader.read(100))
+        writer.close()
+        server.close()
+        await server.wait_closed()
+        for _ in range(3):
+            await api.sleep(0)
+
+    run_main(run, main())
+
+
+@program()
+def abort_drops_the_buffer_and_closes(api: Api, run: Run) -> None:
+    """abort() closes at once, dropping what is buffered; connection_lost(None) follows on this side."""
+    loop = run.loop
+    client_log = run.channel("client")
+    lost = loop.create_future()
+
+    class Aborting(api.Protocol):  # type: ignore[name-defined,misc]
+        def connection_made(self, transport: Any) -> None:
+            self.transport = transport
+
+        def connection_lost(self, exc: Optional[BaseException]) -> None:
+            client_log("connection_lost", describe(exc), self.transport.get_write_buffer_size())
+            lost.set_result(None)
+
+    class Silent(api.Protocol):  # type: ignore[name-defined,misc]
+        def connection_made(self, transport: Any) -> None:
+            transport.pause_reading()
+            self.transport = transport
+
+    peers: List[Any] = []
+
+    def factory() -> Any:
+        peers.append(Silent())
+        return peers[-1]
+
+    async def main() -> None:
+        server = await loop.create_server(factory, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        transport, _ = await loop.create_connection(Aborting, "127.0.0.1", port)
+        transport.write(b"z" * (16 * 1024 * 1024))
+        run.log("buffered before abort", transport.get_write_buffer_size() > 0)
+        transport.abort()
+        run.log("closing after abort", transport.is_closing())
+        await lost
+        while not peers:
+            await api.sleep(0)
+        peers[0].transport.close()
+        server.close()
+        await server.wait_closed()
+        for _ in range(3):
+            await api.sleep(0)
 
     run_main(run, main())
 
