@@ -268,7 +268,9 @@ class StreamReaderProtocol(Protocol):
 class StreamWriter:
     """Writes through a transport; drain() is where a fast writer waits for a slow reader."""
 
-    def __init__(self, transport: Any, protocol: StreamReaderProtocol, reader: Optional[StreamReader], loop: Any):
+    def __init__(
+        self, transport: Any, protocol: StreamReaderProtocol, reader: Optional[StreamReader], loop: Any
+    ) -> None:
         self._transport = transport
         self._protocol = protocol
         self._reader = reader
