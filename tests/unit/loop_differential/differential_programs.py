@@ -6,6 +6,8 @@ Generator coroutines (`yield from`, `api.coroutine`) and native ones (`async def
 """
 from __future__ import annotations
 
+import contextvars
+import hashlib
 import socket
 import threading
 from typing import Any, Callable, List, Optional, Tuple
@@ -15,6 +17,9 @@ from differential_driver import Api, Boom, Event, Oops, Program, Run, describe, 
 __all__ = ["PROGRAMS", "program"]
 
 PROGRAMS: List[Program] = []
+
+#: The context variable of the contextvars program; module level, as context variables must be.
+CURRENT = contextvars.ContextVar("CURRENT", default="unset")
 
 
 def program(
@@ -679,6 +684,19 @@ def yield_from_and_await_a_future(api: Api, run: Run) -> None:
     run_main(run, main())
 
 
+@program()
+def run_until_complete_on_a_done_future(api: Api, run: Run) -> None:
+    """run_until_complete of a done future still turns the loop once: the ready callbacks run first."""
+    loop = run.loop
+    fut = loop.create_future()
+    fut.set_result("already")
+    loop.call_soon(run.log, "ready callback")
+    loop.call_soon(lambda: loop.call_soon(run.log, "next pass"))
+    run.log("result", loop.run_until_complete(fut))
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+
+
 # --- tasks ----------------------------------------------------------------------------------------
 
 
@@ -983,6 +1001,44 @@ def task_done_callbacks_and_awaiters_in_order(api: Api, run: Run) -> None:
         await w2
 
     run_main(run, main())
+
+
+@program()
+def contextvars_follow_tasks_and_callbacks(api: Api, run: Run) -> None:
+    """Each task steps in its own copy of the context; call_soon and done-callbacks copy the caller's."""
+    loop = run.loop
+
+    def show(where: str) -> None:
+        run.log(where, CURRENT.get())
+
+    async def first() -> None:
+        CURRENT.set("first")
+        loop.call_soon(show, "soon from first")
+        await api.sleep(0)
+        show("first after a step")
+
+    async def second() -> None:
+        show("second starts with")
+        CURRENT.set("second")
+        await api.sleep(0)
+        show("second after a step")
+
+    async def main() -> None:
+        CURRENT.set("main")
+        tasks = [loop.create_task(first()), loop.create_task(second())]
+        fut = loop.create_future()
+        fut.add_done_callback(lambda f: show("done callback added by main"))
+        context = contextvars.copy_context()
+        context.run(CURRENT.set, "explicit")
+        loop.call_soon(show, "explicit context", context=context)
+        for task in tasks:
+            await task
+        fut.set_result(None)
+        await api.sleep(0)
+        show("main at the end")
+
+    run_main(run, main())
+    show("outside the loop")
 
 
 # --- cancellation ---------------------------------------------------------------------------------
@@ -1361,6 +1417,23 @@ def gather_cancelled_cancels_children(api: Api, run: Run) -> None:
 
 
 @program()
+def gather_cancelled_with_return_exceptions(api: Api, run: Run) -> None:
+    """Cancelling gather(return_exceptions=True) still ends it with CancelledError, not a list."""
+
+    async def main() -> None:
+        gathered = api.gather(_child(api, run, "x", 1.0), _child(api, run, "y", 0.001), return_exceptions=True)
+        await api.sleep(0.01)
+        run.log("cancel", gathered.cancel(), gathered.done())
+        try:
+            run.log("result", await gathered)
+        except api.CancelledError:
+            run.log("gather raised CancelledError", gathered.cancelled(), gathered.done())
+        run.log("cancel again", gathered.cancel())
+
+    run_main(run, main())
+
+
+@program()
 def gather_child_cancelled(api: Api, run: Run) -> None:
     """A child cancelled on its own: an error result with return_exceptions, else gather raises."""
     loop = run.loop
@@ -1564,6 +1637,28 @@ def wait_for_result_in_time(api: Api, run: Run) -> None:
         fut = loop.create_future()
         fut.set_result("ready")
         run.log("done future, zero timeout", await api.wait_for(fut, 0))
+
+    run_main(run, main())
+
+
+@program(
+    since=(3, 12),
+    reason="up to 3.11 wait_for returns a result that arrived in the pass its timeout fired in; "
+    "3.12's timeout cancels the task first and the cancellation wins, which modern.loop follows",
+    expected=[("timed out", True, False), ("main returned", None)],
+)
+def wait_for_timeout_in_the_pass_of_the_result(api: Api, run: Run) -> None:
+    """The timeout fires in the pass where the awaited result arrived: the timeout wins (3.12 wait_for)."""
+    loop = run.loop
+
+    async def main() -> None:
+        fut = loop.create_future()
+        loop.call_at(loop.time() + 0.005, fut.set_result, "value")
+        loop.call_soon(run.advance, 0.02)
+        try:
+            run.log("wait_for returned", await api.wait_for(fut, 0.01))
+        except api.TimeoutError:
+            run.log("timed out", fut.done(), fut.cancelled())
 
     run_main(run, main())
 
@@ -1806,6 +1901,44 @@ def sock_echo_many_clients(api: Api, run: Run) -> None:
         run_main(run, main())
     finally:
         for sock in [*clients.values(), *accepted, listener]:
+            sock.close()
+
+
+@program()
+def sock_sendall_of_many_megabytes(api: Api, run: Run) -> None:
+    """sock_sendall of 8 MiB to a reader taking 64 KiB at a time: every byte arrives, in order."""
+    loop = run.loop
+    listener = _listener()
+    client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    client.setblocking(False)
+    payload = bytes(range(256)) * (8 * 4096)
+    accepted: List[socket.socket] = []
+
+    async def serve() -> Any:
+        conn, _ = await loop.sock_accept(listener)
+        conn.setblocking(False)
+        accepted.append(conn)
+        digest, total = hashlib.sha1(), 0
+        while True:
+            data = await loop.sock_recv(conn, 65536)
+            if not data:
+                return total, digest.digest() == hashlib.sha1(payload).digest()
+            digest.update(data)
+            total += len(data)
+
+    async def send() -> str:
+        await loop.sock_connect(client, listener.getsockname())
+        await loop.sock_sendall(client, payload)
+        client.shutdown(socket.SHUT_WR)
+        return "sent"
+
+    async def main() -> Any:
+        return await api.gather(serve(), send())
+
+    try:
+        run_main(run, main())
+    finally:
+        for sock in [client, listener, *accepted]:
             sock.close()
 
 
