@@ -13,19 +13,12 @@ import pytest
 from drivers import VARIANTS, driver_class
 from drivers.base import Driver
 from expected import EXPECTED_FAILURES
+from helpers import many_users
 from peer import ScriptedPeer
 from results import ConformanceResults
 
 from gadu.server import ServerThread
 from gadu.server_config import DEMO_USERS, ServerConfig
-
-#: Users of the reference server in the suite: the demo users and a block for the many-session cases.
-MANY_BASE = 50000
-MANY_COUNT = 400
-
-
-def many_users():
-    return [(MANY_BASE + n, f"pw{MANY_BASE + n}") for n in range(MANY_COUNT)]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -9,9 +9,16 @@ from peer import PeerConnection, ScriptedPeer
 from gadu import events as ev
 from gadu import packets as pk
 
-__all__ = ["SEED", "logged_in_on_peer", "logged_in_on_server", "recv_msg"]
+__all__ = ["MANY_BASE", "SEED", "logged_in_on_peer", "logged_in_on_server", "many_users", "recv_msg"]
 
 SEED = 0x1234ABCD
+#: Users of the reference server in the suite: the demo users and a block for the many-session cases.
+MANY_BASE = 50000
+MANY_COUNT = 400
+
+
+def many_users():
+    return [(MANY_BASE + n, f"pw{MANY_BASE + n}") for n in range(MANY_COUNT)]
 
 
 def logged_in_on_peer(driver: Driver, peer: ScriptedPeer, uin: int = 1001, password: str = "alice",

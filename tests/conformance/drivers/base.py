@@ -15,7 +15,7 @@ import concurrent.futures
 import queue
 import threading
 import time
-from typing import Any, Callable, List, Optional, Sequence, Type
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Type, Union
 
 __all__ = ["WAIT", "Driver", "Session", "SessionOptions"]
 
@@ -58,7 +58,7 @@ class Session:
         self.events.put(event)
 
     # Waiting, from the test thread.
-    def wait(self, kind: Type[Any], predicate: Optional[Callable[[Any], bool]] = None,
+    def wait(self, kind: Union[Type[Any], Tuple[Type[Any], ...]], predicate: Optional[Callable[[Any], bool]] = None,
              timeout: float = WAIT) -> Any:
         """The first event of `kind` (matching `predicate`), seen now or within `timeout` seconds.
 
@@ -72,8 +72,9 @@ class Session:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                wanted = "/".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
                 raise TimeoutError(
-                    f"{self.driver.name}: no {kind.__name__} within {timeout} s; "
+                    f"{self.driver.name}: no {wanted} within {timeout} s; "
                     f"events seen: {[type(e).__name__ for e in self.seen][-12:]}"
                 )
             try:
