@@ -11,7 +11,7 @@ def main(results: Path) -> int:
     problems = []
     tox = json.loads((results / "tox-result.json").read_text())
     totals = {"passed": 0, "failed": 0, "skipped": 0, "xfailed": 0}
-    for env in [*ENVS, "lint"]:
+    for env in [*ENVS, "lint", "report"]:
         info = tox.get("testenvs", {}).get(env)
         if info is None:
             problems.append(f"{env}: did not run")
@@ -20,6 +20,8 @@ def main(results: Path) -> int:
         if not codes or any(code != 0 for code in codes):
             problems.append(f"{env}: commands returned {codes}")
     for env in ENVS:
+        if not (results / f"conformance-{env}.json").is_file():
+            problems.append(f"{env}: wrote no conformance results")
         report = results / f"{env}.xml"
         if not report.is_file():
             problems.append(f"{env}: no pytest report at {report}")
