@@ -1,0 +1,379 @@
+"""GaduClient: the GG 8.0 client as an asynchat channel, in pygadu's shape. Subclass it, override on_*.
+
+The bytes are gadu's: asynchat cuts the stream at the 8-byte header and then at the body length, and
+each piece goes to gadu.client.ClientConnection, which decides everything the protocol decides.
+This module holds only the I/O: the socket, the terminators, the timers and the handler calls.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+from typing import Any, Callable, Iterable, Optional, Tuple, Union
+
+from compat import asynchat
+from gadu import events as ev
+from gadu.client import ClientConnection, ClientState, Contact
+from gadu.errors import LocalProtocolError, ProtocolError
+from gadu.hashing import GG_LOGIN_HASH_SHA1
+from gadu.limits import HEADER_SIZE
+from gadu.packetlog import PacketLog
+from gadu.packets import GG_CLASS_CHAT, GG_STATUS_AVAIL, GG_USER_NORMAL, HEADER
+
+__all__ = ["DEFAULT_LOGIN_TIMEOUT", "LOCAL_CLOSE", "MAX_UNSENT", "GaduClient"]
+
+_log = logging.getLogger("legacy.dispatcher")
+
+#: Seconds from connect() to the login verdict; after a refusal, logoff or GG_DISCONNECTING, the
+#: same time is given to the server to close the stream.
+DEFAULT_LOGIN_TIMEOUT = 30.0
+#: Bytes pushed and not yet taken by the kernel before we give up on a server that does not read
+#: (the reference server's own write limit: the queue must not grow without bound).
+MAX_UNSENT = 4 * 1024 * 1024
+#: Closed.reason when our side closes the connection (close(), abort(), asyncore.close_all()).
+LOCAL_CLOSE = "the client closed the connection"
+
+_TimerSource = Any  # anything with call_later(delay, callback) -> handle with cancel()
+
+
+class GaduClient(asynchat.async_chat):
+    """One GG session. Create it with an explicit socket map and timer source, then `connect_to()`.
+
+    Handlers to override (each runs on the loop's thread): on_login_ok(), on_login_failed(reason),
+    on_message(event), on_ack(event), on_status(event), on_contacts(event), on_typing(event),
+    on_pong(), on_disconnecting(), on_disconnect(closed). `on_disconnect` comes exactly once, last,
+    after the socket is closed, whatever ended the connection; its `closed.reason` says what.
+    """
+
+    def __init__(
+        self,
+        uin: int,
+        password: Union[str, bytes],
+        *,
+        map: dict,
+        timers: _TimerSource,
+        hash_type: int = GG_LOGIN_HASH_SHA1,
+        status: int = GG_STATUS_AVAIL,
+        description: str = "",
+        login_timeout: float = DEFAULT_LOGIN_TIMEOUT,
+        ping_interval: Optional[float] = None,
+        log_packets: bool = False,
+        label: Optional[str] = None,
+    ) -> None:
+        if not login_timeout > 0:
+            raise ValueError(f"login_timeout must be a positive number of seconds, got {login_timeout!r}")
+        if ping_interval is not None and not ping_interval > 0:
+            raise ValueError(f"ping_interval must be positive seconds or None (off), got {ping_interval!r}")
+        # Refuses a bad uin, password, status or description before a socket exists.
+        self.connection = ClientConnection(uin, password, hash_type=hash_type, status=status,
+                                           description=description)
+        self.uin = uin
+        self.label = label if label is not None else f"uin={uin}"
+        self.login_timeout = login_timeout
+        self.ping_interval = ping_interval
+        self.timers = timers
+        self.packet_log = (PacketLog("client", self.label, logging.getLogger("gadu.client.packets"))
+                           if log_packets else None)
+        self.logged_in = False
+        self._frame = bytearray()  # the header or body being collected: at most one frame
+        self._in_body = False
+        self._unsent = 0
+        self._finished = False
+        self._deadline: Any = None  # login verdict, then the server's close
+        self._keep_alive: Any = None
+        super().__init__(map=map)
+        self.set_terminator(HEADER_SIZE)
+
+    # --- connecting -------------------------------------------------------------------------------
+
+    def connect_to(self, address: Tuple[str, int]) -> None:
+        """Open the TCP connection; the login follows by itself once GG_WELCOME arrives."""
+        if self.socket is not None or self._finished:
+            raise RuntimeError(f"{self.label}: connect_to() can be called once per client")
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.create_socket(family, socket.SOCK_STREAM)
+        self._deadline = self.timers.call_later(self.login_timeout, self._guarded, self._deadline_passed)
+        try:
+            self.connect(address)
+        except OSError as exc:
+            self._finish(ev.Closed(clean=False, reason=f"cannot connect to {address[0]}:{address[1]}: {exc}"))
+
+    def handle_connect(self) -> None:
+        """TCP is up; the server speaks first (GG_WELCOME)."""
+
+    # --- reading: header, then body, each through the core ----------------------------------------
+
+    def recv(self, buffer_size: int) -> bytes:
+        # asyncore reports a reset as a plain close; the reason should say which it was.
+        try:
+            data = self.socket.recv(buffer_size)
+        except (ConnectionResetError, ConnectionAbortedError) as exc:
+            self._finish(ev.Closed(clean=False, reason=f"the connection was reset: {exc.strerror or exc}"))
+            return b""
+        if not data:
+            self.handle_close()
+            return b""
+        if self.packet_log is not None:
+            self.packet_log.incoming(data)
+        return data
+
+    def collect_incoming_data(self, data: bytes) -> None:
+        self._frame += data
+
+    def found_terminator(self) -> None:
+        if self._finished:
+            return
+        piece = bytes(self._frame)
+        self._frame.clear()
+        if self._in_body:
+            self._in_body = False
+            self.set_terminator(HEADER_SIZE)
+            self._feed(piece)
+            return
+        # The header goes through the core first: it raises FrameTooLarge for a length above the
+        # frame limit, so the terminator below is never set to more than one legal body.
+        self._feed(piece)
+        if self._finished:
+            return
+        length = HEADER.unpack(piece)[1]
+        if length:
+            self._in_body = True
+            self.set_terminator(length)
+        # A zero-length body is complete at its header; terminator 0 would mean "no terminator".
+
+    def handle_close(self) -> None:
+        """The server closed the stream: what was collected of a frame goes in before the EOF."""
+        if self._finished:
+            return
+        partial = bytes(self._frame)
+        self._frame.clear()
+        if partial:
+            self._feed(partial)
+        if not self._finished:
+            self._feed(b"")
+        if not self._finished:  # the core reports Closed at EOF; this only guards against a gap
+            self._finish(ev.Closed(clean=False, reason="the server closed the connection"))
+
+    def handle_expt(self) -> None:
+        self._finish(ev.Closed(clean=False, reason="the server sent out-of-band data, which GG never uses"))
+
+    def handle_error(self) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):
+            reason = f"socket error: {exc}"
+        else:
+            _log.exception("%s: error in the client or one of its handlers; closing the connection", self.label)
+            reason = f"{type(exc).__name__} in the client: {exc}"
+        self._finish(ev.Closed(clean=False, reason=reason))
+
+    def _feed(self, data: bytes) -> None:
+        try:
+            events = self.connection.receive_data(data)
+        except ProtocolError as exc:
+            self._finish(ev.Closed(clean=False, reason=str(exc)))
+            return
+        answer = self.connection.data_to_send()
+        if answer and not self._write(answer):  # the login, or a message receipt, before any handler
+            return
+        for event in events:
+            if self._finished:
+                return  # a handler closed the connection
+            self._dispatch(event)
+
+    def _dispatch(self, event: ev.Event) -> None:
+        if isinstance(event, ev.MessageReceived):
+            self.on_message(event)
+        elif isinstance(event, ev.MessageAck):
+            self.on_ack(event)
+        elif isinstance(event, ev.StatusChanged):
+            self.on_status(event)
+        elif isinstance(event, ev.ContactsReply):
+            self.on_contacts(event)
+        elif isinstance(event, ev.Typing):
+            self.on_typing(event)
+        elif isinstance(event, ev.Pong):
+            self.on_pong()
+        elif isinstance(event, ev.LoginOk):
+            self.logged_in = True
+            self._cancel_deadline()
+            if self.ping_interval is not None:
+                self._keep_alive = self.timers.call_later(self.ping_interval, self._guarded, self._ping_due)
+            self.on_login_ok()
+        elif isinstance(event, ev.LoginFailed):
+            self._expect_close()
+            self.on_login_failed("the server refused the login: wrong password or unknown uin")
+        elif isinstance(event, ev.Disconnecting):
+            self._expect_close()
+            self.on_disconnecting()
+        elif isinstance(event, ev.Closed):
+            self._finish(event)
+
+    # --- writing ------------------------------------------------------------------------------------
+
+    def push(self, data: bytes) -> None:
+        """Queue whole frames; asynchat writes them in order, so packets never interleave."""
+        if self._finished:
+            raise LocalProtocolError(f"{self.label}: the connection is closed; nothing more can be sent")
+        if not self._write(data):
+            raise LocalProtocolError(f"{self.label}: the server stopped reading; the connection was closed")
+
+    def _write(self, data: bytes) -> bool:
+        """push() for the client's own answers: False (and the connection closed) past MAX_UNSENT."""
+        if self._unsent + len(data) > MAX_UNSENT:
+            self._finish(ev.Closed(clean=False, reason=(
+                f"the server is not reading: {self._unsent} bytes are still unsent (limit {MAX_UNSENT})")))
+            return False
+        if self.packet_log is not None:
+            self.packet_log.outgoing(data)
+        self._unsent += len(data)
+        super().push(data)
+        return True
+
+    def send(self, data: bytes) -> int:
+        sent = super().send(data)
+        self._unsent -= sent
+        return sent
+
+    def _send(self, make: Callable[..., bytes], *args: Any) -> None:
+        if self._finished:
+            raise LocalProtocolError(f"{self.label}: the connection is closed; nothing more can be sent")
+        self.push(make(*args))
+
+    # --- the user's calls ---------------------------------------------------------------------------
+
+    def send_message(self, recipient: int, text: str, msgclass: int = GG_CLASS_CHAT) -> int:
+        """Send a message; returns its seq, which the on_ack event for it carries."""
+        if self._finished:
+            raise LocalProtocolError(f"{self.label}: the connection is closed; nothing more can be sent")
+        data, seq = self.connection.send_message(recipient, text, msgclass)
+        self.push(data)
+        return seq
+
+    def change_status(self, status: int, description: str = "") -> None:
+        """GG_NEW_STATUS80; going offline is logoff()."""
+        self._send(self.connection.send_status, status, description)
+
+    def send_contacts(self, contacts: Iterable[Contact]) -> None:
+        """The whole contact list (GG_LIST_EMPTY, or GG_NOTIFY_FIRST chunks and a GG_NOTIFY_LAST)."""
+        self._send(self.connection.send_contacts, contacts)
+
+    def add_contact(self, uin: int, user_type: int = GG_USER_NORMAL) -> None:
+        self._send(self.connection.send_add_contact, uin, user_type)
+
+    def remove_contact(self, uin: int, user_type: int = GG_USER_NORMAL) -> None:
+        self._send(self.connection.send_remove_contact, uin, user_type)
+
+    def send_typing(self, recipient: int, length: int) -> None:
+        """`length` characters typed so far to `recipient`; 0 when we stopped."""
+        self._send(self.connection.send_typing, recipient, length)
+
+    def ping(self) -> None:
+        self._send(self.connection.send_ping)
+
+    def logoff(self, description: str = "") -> None:
+        """Go NOT_AVAIL (with a description, NOT_AVAIL_DESCR); the server then closes: a clean Closed."""
+        self._send(self.connection.send_logoff, description)
+        self._expect_close()
+
+    def abort(self) -> None:
+        """Drop the connection now; on_disconnect follows with Closed(clean=False)."""
+        self.close()
+
+    def close(self) -> None:
+        """asyncore's close() (also what asyncore.close_all() calls): ends the session for good."""
+        self._finish(ev.Closed(clean=False, reason=LOCAL_CLOSE))
+
+    # --- timers -----------------------------------------------------------------------------------
+
+    def _guarded(self, callback: Callable[[], None]) -> None:
+        # A timer runs outside asyncore's handlers: its errors get the same treatment as theirs.
+        try:
+            callback()
+        except Exception:
+            self.handle_error()
+
+    def _deadline_passed(self) -> None:
+        self._deadline = None
+        if self._finished:
+            return
+        state = self.connection.state
+        if state in (ClientState.CONNECTING, ClientState.LOGGING_IN):
+            reason = f"no login verdict from the server within {self.login_timeout:g} s"
+            self.on_login_failed(reason)
+        else:
+            reason = f"the server did not close the connection within {self.login_timeout:g} s, as it should"
+        self._finish(ev.Closed(clean=False, reason=reason))
+
+    def _expect_close(self) -> None:
+        # The server is to close the stream now; it gets one login timeout to do so.
+        self._cancel_deadline()
+        if self._keep_alive is not None:
+            self._keep_alive.cancel()
+            self._keep_alive = None
+        self._deadline = self.timers.call_later(self.login_timeout, self._guarded, self._deadline_passed)
+
+    def _cancel_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _ping_due(self) -> None:
+        self._keep_alive = None
+        if self._finished or self.connection.state is not ClientState.CONNECTED:
+            return
+        if self._write(self.connection.send_ping()):
+            self._keep_alive = self.timers.call_later(self.ping_interval, self._guarded, self._ping_due)
+
+    # --- the end ------------------------------------------------------------------------------------
+
+    def _finish(self, closed: ev.Closed) -> None:
+        """Every way the connection ends comes here once: timers off, socket closed, on_disconnect."""
+        if self._finished:
+            return
+        self._finished = True
+        self._cancel_deadline()
+        if self._keep_alive is not None:
+            self._keep_alive.cancel()
+            self._keep_alive = None
+        self.discard_buffers()  # stops asynchat's read loop over what is left of the last recv()
+        self._frame.clear()
+        self._unsent = 0
+        super().close()
+        self.on_disconnect(closed)
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection has ended (on_disconnect has been called or is being called)."""
+        return self._finished
+
+    # --- handlers to override -----------------------------------------------------------------------
+
+    def on_login_ok(self) -> None:
+        """The server accepted the login; sends are allowed from now on."""
+
+    def on_login_failed(self, reason: str) -> None:
+        """The login was refused, or no verdict came within login_timeout; on_disconnect follows."""
+
+    def on_message(self, event: ev.MessageReceived) -> None:
+        """A message arrived (its GG_RECV_MSG_ACK has already been sent)."""
+
+    def on_ack(self, event: ev.MessageAck) -> None:
+        """The server's verdict on a message we sent; event.seq is what send_message() returned."""
+
+    def on_status(self, event: ev.StatusChanged) -> None:
+        """A contact changed status."""
+
+    def on_contacts(self, event: ev.ContactsReply) -> None:
+        """Statuses of the online contacts of the list we sent (a long reply comes in several)."""
+
+    def on_typing(self, event: ev.Typing) -> None:
+        """A contact is typing to us."""
+
+    def on_pong(self) -> None:
+        """The server answered a ping."""
+
+    def on_disconnecting(self) -> None:
+        """The server announced it will drop us (GG_DISCONNECTING); a clean on_disconnect follows."""
+
+    def on_disconnect(self, closed: ev.Closed) -> None:
+        """The connection is over and its socket closed; called exactly once."""
