@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -29,11 +29,11 @@ class PeerTimeout(AssertionError):
     """A libgadu peer did not print the expected event in time."""
 
 
-def root_require(config: pytest.Config) -> Callable[[bool, str, str], None]:
-    """`require()` from tests/conftest.py; a plain import would find this conftest under the same name."""
+def root_conftest(config: pytest.Config) -> Any:
+    """tests/conftest.py (for `require()`); a plain import would find this conftest under the same name."""
     plugin = config.pluginmanager.get_plugin(str(Path(__file__).resolve().parents[1] / "conftest.py"))
     assert plugin is not None, "tests/conftest.py is not loaded"
-    return plugin.require
+    return plugin
 
 
 def compile_peer(target: Path, require: Callable[[bool, str, str], None]) -> Path:
@@ -146,7 +146,13 @@ class LibgaduPeer:
 
 @pytest.fixture(scope="session")
 def ggpeer_binary(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Path:
-    return compile_peer(tmp_path_factory.mktemp("ggpeer"), root_require(pytestconfig))
+    return compile_peer(tmp_path_factory.mktemp("ggpeer"), root_conftest(pytestconfig).require)
+
+
+@pytest.fixture
+def ggpeer_compile(pytestconfig: pytest.Config) -> Tuple[Callable[..., Path], Any]:
+    """compile_peer itself and tests/conftest.py, for the tests of the build step."""
+    return compile_peer, root_conftest(pytestconfig)
 
 
 @pytest.fixture
