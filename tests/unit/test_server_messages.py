@@ -1,6 +1,7 @@
 """Reference server over loopback: message routing, acks, the echo contact and the offline queue."""
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 
 import pytest
@@ -94,7 +95,7 @@ def test_offline_queue_survives_a_restart_with_a_state_file(tmp_path):
         seq = alice.message(CAROL, POLISH)
         assert alice.wait(ev.MessageAck, seq=seq).status == p.GG_ACK_QUEUED
         # Acked as queued means already on disk: another reader sees it while the server still runs.
-        with sqlite3.connect(state) as db:
+        with contextlib.closing(sqlite3.connect(state)) as db:
             assert db.execute("SELECT COUNT(*) FROM offline_messages").fetchone()[0] == 1
     with running_server(state_path=state) as server, GGClient.logged_in(server.port, CAROL) as carol:
         received = carol.wait(ev.MessageReceived, sender=ALICE)
