@@ -215,6 +215,29 @@ def timers_with_equal_deadlines(api: Api, run: Run) -> None:
 
 
 @program()
+def equal_deadlines_fall_due_in_one_pass(api: Api, run: Run) -> None:
+    """Timers with one deadline all run in one pass: each one's call_soon child sees all of them fired.
+
+    Their order among themselves is left out on purpose: asyncio's depends on the heap's history
+    (here 1, 0, 2); timers_with_equal_deadlines compares that order.
+    """
+    loop = run.loop
+    when = loop.time() + 0.01
+    fired: List[int] = []
+
+    def fire(i: int) -> None:
+        fired.append(i)
+        loop.call_soon(lambda: run.log("child sees fired", sorted(fired)))
+
+    loop.call_at(when - 0.005, run.log, "earlier")
+    for i in range(3):
+        loop.call_at(when, fire, i)
+    loop.call_at(when + 0.005, run.log, "later")
+    loop.call_at(when + 0.01, loop.stop)
+    loop.run_forever()
+
+
+@program()
 def cancelled_handles_never_run(api: Api, run: Run) -> None:
     """A cancelled handle or timer does not run, even when cancelled by a callback of the same pass."""
     loop = run.loop
