@@ -8,21 +8,24 @@ offline queue in gadu/server_store.py.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import logging
 import threading
 import time
-from typing import Any, Callable, Dict, Optional, Set, TypeVar
+from typing import Any, Callable, Deque, Dict, Optional, Set, TypeVar
 
 from .errors import ProtocolError
 from .framing import FrameParser
 from .packets import (
     GG_ACK_BLOCKED,
     GG_ACK_DELIVERED,
+    GG_ACK_MBOXFULL,
     GG_ACK_NOT_DELIVERED,
     GG_ACK_QUEUED,
     GG_CLASS_ACK,
     GG_CLASS_QUEUED,
+    GG_FEATURE_MSG_ACK,
     GG_STATUS_AVAIL_DESCR,
     GG_STATUS_FRIENDS_MASK,
     GG_STATUS_INVISIBLE,
@@ -69,7 +72,8 @@ packet_log = logging.getLogger("gadu.server.packets")
 ECHO_DESCRIPTION = "echo: every message comes back"
 #: Contacts one session may list; the protocol sets no limit, a server must (unbounded memory otherwise).
 MAX_CONTACTS = 20000
-#: The BufferedProtocol's read buffer: a full frame (8 + 65535 bytes) fits in one read.
+#: The BufferedProtocol's read buffer: a full frame (8 + 65535 bytes) fits in one read. One buffer
+#: serves every connection: each read is consumed (copied out) before the loop makes the next.
 READ_BUFFER_SIZE = 128 * 1024
 
 _OFFLINE_STATUSES = frozenset({GG_STATUS_NOT_AVAIL, GG_STATUS_NOT_AVAIL_DESCR})
@@ -133,9 +137,11 @@ class _Connection(asyncio.BufferedProtocol):
         self.contacts: Dict[int, int] = {}
         #: The last status this client was told for each contact (only changes are sent).
         self.known: Dict[int, StatusEntry] = {}
+        #: Offline messages still to write to this client, oldest first (written as it reads).
+        self.backlog: Deque[QueuedMessage] = collections.deque()
+        #: Offline messages written but not yet confirmed with GG_RECV_MSG_ACK, by seq.
+        self.unconfirmed: Dict[int, Deque[QueuedMessage]] = {}
         self.closing = False
-        self._buffer = bytearray(READ_BUFFER_SIZE)
-        self._view = memoryview(self._buffer)
         self._login_timer: Optional[asyncio.TimerHandle] = None
         self._packet_log = _PacketLog(self) if server.config.log_packets else None
 
@@ -158,11 +164,11 @@ class _Connection(asyncio.BufferedProtocol):
         self.write(self.session.start())
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return self._view
+        return self.server._read_buffer
 
     def buffer_updated(self, nbytes: int) -> None:
         if not self.closing:
-            self._receive(bytes(self._view[:nbytes]))
+            self._receive(bytes(self.server._read_buffer[:nbytes]))
 
     def eof_received(self) -> Optional[bool]:
         if not self.closing:
@@ -185,6 +191,7 @@ class _Connection(asyncio.BufferedProtocol):
         assert self.transport is not None
         if not self.transport.is_closing():
             self.transport.resume_reading()
+            self.server._write_backlog(self)
 
     def _receive(self, data: bytes) -> None:
         if self._packet_log is not None and data:
@@ -272,6 +279,7 @@ class ReferenceServer:
         self.watchers: Dict[int, Set[_Connection]] = {}
         self.queue: Optional[OfflineQueue] = None
         self._passwords = {uin: password.encode("utf-8") for uin, password in self.config.users.items()}
+        self._read_buffer = memoryview(bytearray(READ_BUFFER_SIZE))
         self._connections: Set[_Connection] = set()
         self._server: Optional[asyncio.AbstractServer] = None
         self._all_gone: Optional[asyncio.Event] = None
@@ -395,7 +403,9 @@ class ReferenceServer:
         connection.image_size = login.image_size if login is not None else 0
         self.online[event.uin] = connection
         log.info("%r: logged in (status 0x%x)", connection, event.status)
-        self._deliver_queued(connection)
+        assert self.queue is not None
+        connection.backlog.extend(self.queue.pending(event.uin))
+        self._write_backlog(connection)
         self._announce(connection)
 
     def on_login_rejected(self, connection: _Connection, event: LoginRejected) -> None:
@@ -403,16 +413,30 @@ class ReferenceServer:
         connection.write(connection.session.data_to_send())
         connection.close()
 
-    def _deliver_queued(self, connection: _Connection) -> None:
-        assert self.queue is not None and connection.uin is not None
-        for message in self.queue.pending(connection.uin):
+    def _write_backlog(self, connection: _Connection) -> None:
+        """Write offline messages while the client keeps reading (resume_writing calls again).
+
+        A message leaves the queue when the client confirms it (GG_RECV_MSG_ACK, feature 0x400), so
+        one lost with the connection comes again at the next login; a client without that feature
+        cannot confirm, and its messages leave the queue once written.
+        """
+        assert self.queue is not None and connection.transport is not None
+        confirms = connection.features & GG_FEATURE_MSG_ACK
+        high_water = self.config.write_high_water
+        while connection.backlog and not connection.closing:
+            if connection.transport.get_write_buffer_size() > high_water:
+                return
+            message = connection.backlog.popleft()
             connection.send(connection.session.send_message, RecvMsg80(
                 message.sender, message.seq, message.time, message.msgclass | GG_CLASS_QUEUED,
                 message.html, message.plain, message.attributes,
             ))
             if connection.closing:
-                return  # the rest stays queued for the next login
-            self.queue.remove(message)
+                return
+            if confirms:
+                connection.unconfirmed.setdefault(message.seq, collections.deque()).append(message)
+            else:
+                self.queue.remove(message)
 
     # --- presence ----------------------------------------------------------------------------
 
@@ -514,10 +538,13 @@ class ReferenceServer:
             target = self.online.get(recipient)
             if target is None:
                 assert self.queue is not None
-                # Committed before the ack goes out: a message acked as queued survives a restart.
-                self.queue.put(QueuedMessage(recipient, sender, message.seq, now, message.msgclass,
-                                             message.html, message.plain, message.attributes))
-                status = GG_ACK_QUEUED
+                if self.queue.count(recipient) >= self.config.mailbox_size:
+                    status = GG_ACK_MBOXFULL
+                else:
+                    # Committed before the ack goes out: a message acked as queued survives a restart.
+                    self.queue.put(QueuedMessage(recipient, sender, message.seq, now, message.msgclass,
+                                                 message.html, message.plain, message.attributes))
+                    status = GG_ACK_QUEUED
             elif target.contacts.get(sender, 0) & GG_USER_BLOCKED:
                 status = GG_ACK_BLOCKED
             else:
@@ -538,7 +565,15 @@ class ReferenceServer:
         connection.send(connection.session.send_pong)
 
     def on_message_acked(self, connection: _Connection, event: MessageAcked) -> None:
-        """Nothing to do: the sender was told "delivered" when the message was handed over."""
+        """An offline message arrived: it may leave the queue. (Live ones need nothing: their sender
+        was told "delivered" when they were handed over.) seqs repeat across senders, so the oldest
+        written message with this seq is the one confirmed."""
+        waiting = connection.unconfirmed.get(event.seq)
+        if waiting:
+            assert self.queue is not None
+            self.queue.remove(waiting.popleft())
+            if not waiting:
+                del connection.unconfirmed[event.seq]
 
 
 #: Which method handles each ServerSession event.

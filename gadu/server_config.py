@@ -108,6 +108,8 @@ class ServerConfig:
     write_high_water: int = 256 * 1024
     #: ... and before it gives up on it and disconnects.
     write_limit: int = 4 * 1024 * 1024
+    #: Offline messages kept for one user; past it senders get GG_ACK_MBOXFULL.
+    mailbox_size: int = 1000
 
     def __post_init__(self) -> None:
         for uin, password in self.users.items():
@@ -124,6 +126,8 @@ class ServerConfig:
             raise ConfigError(f"max connections must be at least 1, got {self.max_connections}")
         if not 0 < self.write_high_water <= self.write_limit:
             raise ConfigError("write buffer limits must satisfy 0 < high water <= limit")
+        if self.mailbox_size < 0:
+            raise ConfigError(f"mailbox size cannot be negative, got {self.mailbox_size}")
 
     @classmethod
     def with_users(cls, users: Iterable[Tuple[int, str]], **options: object) -> ServerConfig:

@@ -36,12 +36,23 @@ def running_server(**options: Any) -> Iterator[ServerThread]:
 class GGClient:
     """gadu.client.ClientConnection over a blocking loopback socket, for tests."""
 
-    def __init__(self, port: int, uin: int, password: str, **options: Any) -> None:
+    def __init__(self, port: int, uin: int, password: str, rcvbuf: int = 0, **options: Any) -> None:
         self.uin = uin
         self.conn = ClientConnection(uin, password, **options)
         self.events: List[Any] = []
         self.closed = False
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        #: False drops what the connection answers by itself (e.g. GG_RECV_MSG_ACK), to play a
+        #: client that loses messages before confirming them.
+        self.send_automatic = True
+        self.sock = socket.socket()
+        if rcvbuf:  # a small receive window makes the server buffer sooner (set before connecting)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(TIMEOUT)
+        try:
+            self.sock.connect(("127.0.0.1", port))
+        except BaseException:
+            self.sock.close()
+            raise
 
     @classmethod
     def logged_in(cls, port: int, uin: int, password: Optional[str] = None, **options: Any) -> GGClient:
@@ -72,7 +83,7 @@ class GGClient:
             self.closed = True
         self.events.extend(self.conn.receive_data(data))
         outgoing = self.conn.data_to_send()
-        if outgoing and not self.closed:
+        if outgoing and not self.closed and self.send_automatic:
             self.sock.sendall(outgoing)
         return True
 

@@ -106,6 +106,57 @@ def test_offline_queue_survives_a_restart_with_a_state_file(tmp_path):
         assert not [e for e in carol.drain() if isinstance(e, ev.MessageReceived)]
 
 
+def test_an_offline_message_not_confirmed_comes_again_at_the_next_login(server):
+    """It leaves the queue on GG_RECV_MSG_ACK only: one lost with the connection is not lost for good."""
+    with GGClient.logged_in(server.port, ALICE) as alice:
+        seq = alice.message(CAROL, "dojdzie na pewno")
+        alice.wait(ev.MessageAck, seq=seq)
+    with GGClient.logged_in(server.port, CAROL) as carol:
+        carol.send_automatic = False  # read it, never confirm it
+        assert carol.wait(ev.MessageReceived, seq=seq).text == "dojdzie na pewno"
+    with GGClient.logged_in(server.port, CAROL) as carol:
+        assert carol.wait(ev.MessageReceived, seq=seq).text == "dojdzie na pewno"  # confirmed this time
+        carol.sync()
+    with GGClient.logged_in(server.port, CAROL) as carol:
+        assert not [e for e in carol.drain() if isinstance(e, ev.MessageReceived)]
+
+
+def test_a_client_without_msg_ack_gets_each_offline_message_once(server):
+    with GGClient.logged_in(server.port, ALICE) as alice:
+        seq = alice.message(CAROL, "raz")
+        alice.wait(ev.MessageAck, seq=seq)
+    features = p.GG8_FEATURES & ~p.GG_FEATURE_MSG_ACK
+    with GGClient.logged_in(server.port, CAROL, features=features) as carol:
+        assert carol.wait(ev.MessageReceived, seq=seq).text == "raz"
+    with GGClient.logged_in(server.port, CAROL, features=features) as carol:
+        assert not [e for e in carol.drain() if isinstance(e, ev.MessageReceived)]
+
+
+def test_a_full_mailbox_answers_mboxfull():
+    with running_server(mailbox_size=2) as server, GGClient.logged_in(server.port, ALICE) as alice:
+        statuses = []
+        for i in range(3):
+            seq = alice.message(CAROL, f"nr {i}")
+            statuses.append(alice.wait(ev.MessageAck, seq=seq).status)
+        assert statuses == [p.GG_ACK_QUEUED, p.GG_ACK_QUEUED, p.GG_ACK_MBOXFULL]
+
+
+def test_a_large_backlog_is_written_as_the_client_reads_not_all_at_once():
+    """600 queued messages of ~10 KB are far past what the kernel and the 256 KiB write limit hold:
+    written all at once they would get the reader disconnected; paced by flow control, all arrive."""
+    text = "<" * 1989  # each '<' is 4 bytes of HTML ("&lt;") and 1 of plain text
+    with running_server(write_high_water=16 * 1024, write_limit=256 * 1024) as server:
+        with GGClient.logged_in(server.port, ALICE) as alice:
+            for _ in range(600):
+                alice.message(CAROL, text)
+            for _ in range(600):
+                assert alice.wait(ev.MessageAck).status == p.GG_ACK_QUEUED
+        with GGClient.logged_in(server.port, CAROL, rcvbuf=4096) as carol:
+            assert all(carol.wait(ev.MessageReceived).text == text for _ in range(600))
+            carol.sync()
+        assert server.call(lambda: server.server.queue.count()) == 0
+
+
 def test_without_a_state_file_the_queue_is_memory_only():
     with running_server() as server, GGClient.logged_in(server.port, ALICE) as alice:
         seq = alice.message(CAROL, "zniknie")
