@@ -1,0 +1,521 @@
+"""GGClient: the GG 8.0 client as generator coroutines (`yield from`), in the PEP 3156 style of 2014.
+
+It is gadu.client.ClientConnection behind a transport and a protocol: the core decides every byte,
+this module only moves bytes, keeps timers (login timeout, keep-alive, logoff) and hands out events.
+It uses only the loop methods asyncio also has, and the caller passes the loop, so the very same code
+runs on modern.loop and on asyncio; it imports neither.
+
+    client = GGClient(loop, ping_interval=60)
+    yield from client.connect("127.0.0.1", 8074)
+    ok = yield from client.login(1001, "alice", hash_type="sha1")
+    seq = client.send_message(1002, "hi")
+    ack = yield from client.wait_ack(seq)
+    event = yield from client.next_event()
+    closed = yield from client.logoff("bye")
+
+Sends are plain calls: each writes its whole frames at once (one writer, so packets never interleave)
+and returns at once. Those that return a Future let the caller `yield from` it to wait for the write
+buffer to drain (flow control), or ignore it.
+"""
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import Any, Deque, Dict, Iterable, Optional, Union
+
+from compat import coroutine
+from gadu import events as ev
+from gadu import packets as pk
+from gadu.client import ClientConnection, ClientState, Contact
+from gadu.errors import ProtocolError
+from gadu.hashing import GG_LOGIN_HASH_GG32, GG_LOGIN_HASH_SHA1
+from gadu.packetlog import PacketLog
+
+__all__ = [
+    "HASH_TYPES",
+    "LOGIN_TIMEOUT",
+    "LOGOFF_TIMEOUT",
+    "MAX_PENDING_EVENTS",
+    "MAX_UNCLAIMED_ACKS",
+    "MAX_WRITE_BUFFER",
+    "ConnectionClosedError",
+    "GGClient",
+    "LoginTimeout",
+]
+
+#: Seconds from login() to the server's verdict, WELCOME included (libgadu's sess->timeout: 30 s).
+LOGIN_TIMEOUT = 30.0
+#: Seconds the server gets to close the connection after our NOT_AVAIL (libgadu: 5 s, PROTOCOL-NOTES 0).
+LOGOFF_TIMEOUT = 5.0
+#: Events waiting for next_event() before the client stops reading from the socket (flow control).
+MAX_PENDING_EVENTS = 1024
+#: Acks of sent messages kept for wait_ack(); past this the oldest unclaimed one is forgotten.
+MAX_UNCLAIMED_ACKS = 4096
+#: Bytes queued for a server that does not read before the client gives up on it.
+MAX_WRITE_BUFFER = 4 * 1024 * 1024
+
+#: The names SessionOptions and the command line use for gadu's hash constants.
+HASH_TYPES: Dict[str, int] = {"sha1": GG_LOGIN_HASH_SHA1, "gg32": GG_LOGIN_HASH_GG32}
+
+packet_logger = logging.getLogger("gadu.client.packets")
+
+
+class ConnectionClosedError(ConnectionError):
+    """The connection is over (or never began): nothing more can be sent or awaited on it."""
+
+
+class LoginTimeout(TimeoutError):
+    """The server gave no login verdict within the login timeout; the connection has been closed."""
+
+
+# Sentinels a login future can end with besides True/False.
+_LOGIN_CLOSED = object()
+_LOGIN_TIMED_OUT = object()
+
+
+class _GGProtocol:
+    """The PEP 3156 Protocol between the loop's transport and the client: it only forwards.
+
+    A plain Protocol (data_received) on purpose: a BufferedProtocol is recognised by isinstance of
+    the loop's own class, and this module imports no loop.
+    """
+
+    def __init__(self, client: GGClient) -> None:
+        self.client = client
+
+    def connection_made(self, transport: Any) -> None:
+        self.client._connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.client._data_received(data)
+
+    def eof_received(self) -> bool:
+        self.client._eof_received()
+        return False  # the transport closes itself; connection_lost follows
+
+    def connection_lost(self, exc: Optional[BaseException]) -> None:
+        self.client._connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self.client._pause_writing()
+
+    def resume_writing(self) -> None:
+        self.client._resume_writing()
+
+
+class GGClient:
+    """One GG session on `loop` (a modern.loop.EventLoop or an asyncio loop).
+
+    `ping_interval` seconds between keep-alive pings once logged in (None: no pings, as libgadu);
+    `log_packets` logs every packet in and out on the "gadu.client.packets" logger, tagged `label`.
+    """
+
+    def __init__(self, loop: Any, *, ping_interval: Optional[float] = None, log_packets: bool = False,
+                 label: Optional[str] = None, max_pending_events: int = MAX_PENDING_EVENTS) -> None:
+        if ping_interval is not None and ping_interval <= 0:
+            raise ValueError(f"ping_interval must be positive or None, got {ping_interval!r}")
+        if max_pending_events < 1:
+            raise ValueError(f"max_pending_events must be at least 1, got {max_pending_events!r}")
+        self._loop = loop
+        self.ping_interval = ping_interval
+        self.label = label
+        self._max_events = max_pending_events
+        self._packet_log = PacketLog("client", self, packet_logger) if log_packets else None
+        self._conn: Optional[ClientConnection] = None
+        self._transport: Any = None
+        self._connecting = False
+        # Before login() there is no core to feed: the first chunk waits here, reading is paused.
+        self._early: Deque[bytes] = deque()
+        self._reading_paused = False
+        self._events: Deque[Any] = deque()
+        self._event_waiter: Any = None
+        self._login_waiter: Any = None
+        # seq -> future of its MessageAck: unclaimed ones, and those a wait_ack() is waiting on.
+        self._acks: Dict[int, Any] = {}
+        self._awaited_acks: Dict[int, Any] = {}
+        self._drain_waiter: Any = None
+        self._login_timer: Any = None
+        self._ping_timer: Any = None
+        self._logoff_timer: Any = None
+        # Set once the end is decided (the reason); `_closed` once the socket is gone and Closed is out.
+        self._closing: Optional[ev.Closed] = None
+        self._closed: Any = loop.create_future()
+        self._closed_reported = False
+
+    def __repr__(self) -> str:
+        if self.label:
+            return self.label
+        uin = self._conn.uin if self._conn is not None else "?"
+        return f"GGClient uin={uin}"
+
+    @property
+    def state(self) -> Optional[ClientState]:
+        """The core's state (None before login())."""
+        return self._conn.state if self._conn is not None else None
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the end of the connection is decided (even if Closed is still on its way)."""
+        return self._closing is not None
+
+    # --- connecting and logging in ---------------------------------------------------------------
+
+    @coroutine
+    def connect(self, host: str, port: int) -> Any:
+        """Open the TCP connection. On failure Closed is reported (next_event) and the error raised."""
+        if self._transport is not None or self._connecting or self._closing is not None:
+            raise RuntimeError(f"{self!r}: connect() may be called once, on a new client")
+        self._connecting = True
+        try:
+            yield from self._loop.create_connection(lambda: _GGProtocol(self), host, port)
+        except BaseException as exc:
+            self._connecting = False
+            if self._transport is None:
+                self._decide_close(f"could not connect to {host}:{port}: {str(exc) or type(exc).__name__}")
+                self._report_closed()
+            raise
+        self._connecting = False
+        if self._closing is not None:
+            # abort() came while connecting: the transport it could not reach goes now.
+            self._transport.abort()
+            raise ConnectionClosedError(self._closing.reason)
+
+    @coroutine
+    def login(self, uin: int, password: Union[str, bytes], *, hash_type: Union[str, int] = "sha1",
+              status: int = pk.GG_STATUS_AVAIL, description: str = "", timeout: float = LOGIN_TIMEOUT) -> Any:
+        """Log in; True when accepted, False when refused (the server then closes: a clean Closed).
+
+        The login timeout counts from this call over WELCOME and the verdict; when it runs out the
+        connection is closed and LoginTimeout raised. ConnectionClosedError when the connection ends
+        before a verdict. Bad arguments (hash type, status, description) raise before anything is sent.
+        """
+        if self._transport is None and self._closing is None:
+            raise RuntimeError(f"{self!r}: connect() first")
+        if self._conn is not None:
+            raise RuntimeError(f"{self!r}: login() may be called once per connection")
+        if self._closing is not None:
+            raise ConnectionClosedError(self._closing.reason)
+        hash_constant = HASH_TYPES.get(hash_type) if isinstance(hash_type, str) else hash_type
+        if hash_constant is None:
+            raise ValueError(f"unknown hash type {hash_type!r}: use one of {sorted(HASH_TYPES)}")
+        if timeout is None or timeout <= 0:
+            raise ValueError(f"login timeout must be positive, got {timeout!r}")
+        self._conn = ClientConnection(uin, password, hash_type=hash_constant, status=status,
+                                      description=description)
+        waiter = self._login_waiter = self._loop.create_future()
+        self._login_timer = self._loop.call_later(timeout, self._login_timed_out, timeout)
+        self._replay_early()
+        verdict = yield from waiter
+        if verdict is _LOGIN_TIMED_OUT:
+            raise LoginTimeout(self._closing.reason if self._closing else "login timed out")
+        if verdict is _LOGIN_CLOSED:
+            raise ConnectionClosedError(self._closing.reason if self._closing else "connection closed")
+        return verdict
+
+    def _replay_early(self) -> None:
+        early, self._early = self._early, deque()
+        for chunk in early:
+            self._feed(chunk)
+        if self._reading_paused and self._closing is None:
+            self._set_reading(True)
+
+    def _login_timed_out(self, timeout: float) -> None:
+        self._login_timer = None
+        if self._login_waiter is not None and not self._login_waiter.done():
+            self._login_waiter.set_result(_LOGIN_TIMED_OUT)
+            self._abort(f"login timed out: no verdict from the server within {timeout:g} s")
+
+    # --- events ----------------------------------------------------------------------------------
+
+    @coroutine
+    def next_event(self) -> Any:
+        """The next gadu.events object (all but the login verdict, which login() returns).
+
+        Closed is the last one; after it, ConnectionClosedError. One waiter at a time.
+        """
+        if self._event_waiter is not None:
+            raise RuntimeError(f"{self!r}: another coroutine is already waiting in next_event()")
+        if not self._events:
+            if self._closed_reported:
+                raise ConnectionClosedError(self._closed.result().reason)
+            self._event_waiter = self._loop.create_future()
+            try:
+                event = yield from self._event_waiter
+            finally:
+                self._event_waiter = None
+            return event
+        event = self._events.popleft()
+        if self._reading_paused and self._conn is not None and len(self._events) <= self._max_events // 2:
+            self._set_reading(True)
+        return event
+
+    @coroutine
+    def wait_ack(self, seq: int) -> Any:
+        """The MessageAck for the message sent with `seq` (already arrived or yet to come).
+
+        Each ack can be claimed once; next_event() reports it too. ConnectionClosedError when the
+        connection ends first.
+        """
+        future = self._acks.pop(seq, None)
+        if future is None:
+            raise KeyError(f"{self!r}: no unclaimed message with seq {seq} (never sent here, or claimed)")
+        self._awaited_acks[seq] = future
+        try:
+            ack = yield from future
+        finally:
+            self._awaited_acks.pop(seq, None)
+        if ack is None:
+            raise ConnectionClosedError(self._closing.reason if self._closing else "connection closed")
+        return ack
+
+    def wait_closed(self) -> Any:
+        """A future of the Closed event: `closed = yield from client.wait_closed()`."""
+        return self._closed
+
+    # --- sending -------------------------------------------------------------------------------
+
+    def send_message(self, recipient: int, text: str, msgclass: int = pk.GG_CLASS_CHAT) -> int:
+        """Send a message now; returns its seq, for wait_ack(seq) (acks also come from next_event())."""
+        data, seq = self._core().send_message(recipient, text, msgclass)
+        self._write(data)
+        future = self._loop.create_future()
+        self._acks[seq] = future
+        if len(self._acks) > MAX_UNCLAIMED_ACKS:
+            # Nobody awaits a future still in this table (wait_ack moves it out first), so dropping the
+            # oldest only makes a very late wait_ack fail with a clear KeyError.
+            del self._acks[next(iter(self._acks))]
+        return seq
+
+    def change_status(self, status: int, description: str = "") -> Any:
+        """GG_NEW_STATUS80 now; returns a Future done when the write buffer has drained (see logoff())."""
+        return self._send(self._core().send_status(status, description))
+
+    def send_contacts(self, contacts: Iterable[Contact]) -> Any:
+        """The whole contact list now (LIST_EMPTY, or NOTIFY_FIRST chunks and NOTIFY_LAST); a drain Future."""
+        return self._send(self._core().send_contacts(contacts))
+
+    def add_contact(self, uin: int, user_type: int = pk.GG_USER_NORMAL) -> Any:
+        return self._send(self._core().send_add_contact(uin, user_type))
+
+    def remove_contact(self, uin: int, user_type: int = pk.GG_USER_NORMAL) -> Any:
+        return self._send(self._core().send_remove_contact(uin, user_type))
+
+    def typing(self, recipient: int, length: int) -> Any:
+        """Tell `recipient` we have typed `length` characters (0: stopped)."""
+        return self._send(self._core().send_typing(recipient, length))
+
+    def ping(self) -> Any:
+        return self._send(self._core().send_ping())
+
+    def logoff(self, description: str = "", timeout: float = LOGOFF_TIMEOUT) -> Any:
+        """Go NOT_AVAIL (NOT_AVAIL_DESCR with a description) and let the server close.
+
+        Returns the future of the Closed event (clean when the server closes as it should); after
+        `timeout` seconds without that close, the client closes and Closed is not clean.
+        """
+        self._send(self._core().send_logoff(description))
+        self._cancel_ping()
+        if self._closing is None:
+            self._logoff_timer = self._loop.call_later(timeout, self._logoff_timed_out, timeout)
+        return self._closed
+
+    def _logoff_timed_out(self, timeout: float) -> None:
+        self._logoff_timer = None
+        self._abort(f"the server did not close the connection within {timeout:g} s of the logoff")
+
+    @coroutine
+    def drain(self) -> Any:
+        """Wait until the transport's write buffer is below its high-water mark (or the end)."""
+        yield from self._drained()
+
+    def close(self) -> None:
+        """Close without logging off: what is written still goes out, then the socket closes."""
+        self._end("closed locally", abort=False)
+
+    def abort(self) -> None:
+        """Drop the connection at once, as a crash would; Closed(clean=False) follows."""
+        self._end("aborted locally", abort=True)
+
+    # --- the transport side ------------------------------------------------------------------------
+
+    def _core(self) -> ClientConnection:
+        if self._closing is not None:
+            raise ConnectionClosedError(f"{self!r}: the connection is closed: {self._closing.reason}")
+        if self._conn is None:
+            raise ConnectionClosedError(f"{self!r}: not logged in: call connect() and login() first")
+        return self._conn
+
+    def _send(self, data: bytes) -> Any:
+        self._write(data)
+        return self._drained()
+
+    def _write(self, data: bytes) -> None:
+        if not data or self._closing is not None:
+            return
+        if self._packet_log is not None:
+            self._packet_log.outgoing(data)
+        self._transport.write(data)
+        queued = self._transport.get_write_buffer_size()
+        if queued > MAX_WRITE_BUFFER:
+            self._abort(f"the server is not reading: {queued} bytes queued, the limit is {MAX_WRITE_BUFFER}")
+
+    def _drained(self) -> Any:
+        if self._drain_waiter is not None:
+            return self._drain_waiter
+        done = self._loop.create_future()
+        done.set_result(None)
+        return done
+
+    def _pause_writing(self) -> None:
+        if self._drain_waiter is None:
+            self._drain_waiter = self._loop.create_future()
+
+    def _resume_writing(self) -> None:
+        waiter, self._drain_waiter = self._drain_waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _set_reading(self, reading: bool) -> None:
+        if self._transport is None or self._transport.is_closing():
+            return
+        if reading and self._reading_paused:
+            self._reading_paused = False
+            self._transport.resume_reading()
+        elif not reading and not self._reading_paused:
+            self._reading_paused = True
+            self._transport.pause_reading()
+
+    def _connection_made(self, transport: Any) -> None:
+        self._transport = transport
+
+    def _data_received(self, data: bytes) -> None:
+        if self._closing is not None:
+            return
+        if self._conn is None:
+            self._early.append(data)
+            self._set_reading(False)
+            return
+        self._feed(data)
+
+    def _eof_received(self) -> None:
+        if self._closing is not None:
+            return
+        if self._conn is None:
+            self._closing = ev.Closed(clean=False, reason="the server closed the connection before login()")
+            return
+        self._feed(b"")
+
+    def _feed(self, data: bytes) -> None:
+        """Hand bytes from the server (b"" at its EOF) to the core, write its answers, dispatch events."""
+        assert self._conn is not None
+        if self._closing is not None:
+            return
+        if self._packet_log is not None:
+            self._packet_log.incoming(data)
+        try:
+            events = self._conn.receive_data(data)
+        except ProtocolError as exc:
+            self._abort(str(exc))
+            return
+        self._write(self._conn.data_to_send())
+        for event in events:
+            self._dispatch(event)
+
+    def _dispatch(self, event: Any) -> None:
+        if isinstance(event, (ev.LoginOk, ev.LoginFailed)):
+            self._cancel_login_timer()
+            waiter = self._login_waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(isinstance(event, ev.LoginOk))
+            if isinstance(event, ev.LoginOk) and self.ping_interval is not None:
+                self._ping_timer = self._loop.call_later(self.ping_interval, self._keepalive)
+            return
+        if isinstance(event, ev.Closed):
+            # The core saw the EOF; the transport closes itself and connection_lost reports it.
+            self._closing = event
+            return
+        if isinstance(event, ev.MessageAck):
+            future = self._acks.get(event.seq) or self._awaited_acks.get(event.seq)
+            if future is not None and not future.done():
+                future.set_result(event)
+        self._put_event(event)
+
+    def _put_event(self, event: Any) -> None:
+        waiter = self._event_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(event)
+            return
+        self._events.append(event)
+        if len(self._events) >= self._max_events and not isinstance(event, ev.Closed):
+            self._set_reading(False)
+
+    def _keepalive(self) -> None:
+        self._ping_timer = None
+        if self._closing is None and self._conn is not None and self._conn.state is ClientState.CONNECTED:
+            self._write(self._conn.send_ping())
+            if self._closing is None:
+                self._ping_timer = self._loop.call_later(self.ping_interval, self._keepalive)
+
+    # --- the end ---------------------------------------------------------------------------------
+
+    def _decide_close(self, reason: str) -> None:
+        if self._closing is None:
+            self._closing = ev.Closed(clean=False, reason=reason)
+        self._cancel_login_timer()
+        self._cancel_ping()
+
+    def _abort(self, reason: str) -> None:
+        self._end(reason, abort=True)
+
+    def _end(self, reason: str, abort: bool) -> None:
+        if self._closing is not None:
+            return
+        self._decide_close(reason)
+        if self._transport is not None:
+            if abort:
+                self._transport.abort()
+            else:
+                self._transport.close()
+        elif not self._connecting:
+            self._loop.call_soon(self._report_closed)
+        # While connecting, connect() aborts the transport it gets, or reports the failure itself.
+
+    def _connection_lost(self, exc: Optional[BaseException]) -> None:
+        if self._closing is None:
+            # Neither the core nor we ended it: a reset, or the transport failed.
+            detail = f"{type(exc).__name__}: {exc}" if exc is not None else "the transport closed"
+            self._closing = ev.Closed(clean=False, reason=f"connection lost: {detail}")
+        # The transport closes the socket after this returns: report one pass later, socket gone.
+        self._loop.call_soon(self._report_closed)
+
+    def _report_closed(self) -> None:
+        if self._closed_reported:
+            return
+        self._closed_reported = True
+        closed = self._closing or ev.Closed(clean=False, reason="connection closed")
+        self._closing = closed
+        self._cancel_login_timer()
+        self._cancel_ping()
+        if self._logoff_timer is not None:
+            self._logoff_timer.cancel()
+            self._logoff_timer = None
+        self._transport = None
+        self._early.clear()
+        if self._login_waiter is not None and not self._login_waiter.done():
+            self._login_waiter.set_result(_LOGIN_CLOSED)
+        for future in [*self._acks.values(), *self._awaited_acks.values()]:
+            if not future.done():
+                future.set_result(None)
+        self._resume_writing()
+        self._put_event(closed)
+        self._closed.set_result(closed)
+
+    def _cancel_login_timer(self) -> None:
+        if self._login_timer is not None:
+            self._login_timer.cancel()
+            self._login_timer = None
+
+    def _cancel_ping(self) -> None:
+        if self._ping_timer is not None:
+            self._ping_timer.cancel()
+            self._ping_timer = None
