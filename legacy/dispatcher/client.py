@@ -139,7 +139,9 @@ class GaduClient(asynchat.async_chat):
         if length:
             self._in_body = True
             self.set_terminator(length)
-        # A zero-length body is complete at its header; terminator 0 would mean "no terminator".
+        else:
+            # Complete at its header. asynchat left the terminator at 0, which means "none": reset it.
+            self.set_terminator(HEADER_SIZE)
 
     def handle_close(self) -> None:
         """The server closed the stream: what was collected of a frame goes in before the EOF."""
