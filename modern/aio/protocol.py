@@ -1,0 +1,377 @@
+"""GGProtocol: asyncio's side of one GG connection, the callbacks under the async/await client.
+
+Bytes arrive through asyncio.BufferedProtocol into one reused buffer and go straight into the gadu
+core (gadu.client.ClientConnection); its events go to a deque the client reads, its own answers go
+back out. No coroutine lives here: only what the loop calls, and the futures the client awaits.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from typing import Deque, Dict, Optional, Set
+
+from gadu import events as ev
+from gadu.client import ClientConnection, ClientState
+from gadu.errors import LocalProtocolError, ProtocolError
+from gadu.limits import HEADER_SIZE, MAX_FRAME
+from gadu.packetlog import PacketLog
+
+__all__ = [
+    "ACK_BACKLOG",
+    "EVENT_BACKLOG",
+    "READ_BUFFER_SIZE",
+    "WRITE_LIMIT",
+    "ConnectionClosedError",
+    "GGProtocol",
+]
+
+#: The reused read buffer: a whole frame (8 + 65535 bytes) fits in one read, and it is allocated once,
+#: where asyncio's plain Protocol allocates (and glibc maps and unmaps) 256 KiB on every read.
+READ_BUFFER_SIZE = 128 * 1024
+#: Events kept for a reader that falls behind; past it the client stops reading from the server
+#: (backpressure, as asyncio's StreamReader does past its limit) until events() catches up.
+EVENT_BACKLOG = 4096
+#: Acks kept for wait_ack() after they arrived; the oldest unclaimed ones go first.
+ACK_BACKLOG = 4096
+#: Bytes queued for a server that does not read before the connection is given up: writes that the
+#: application awaits stop at the high-water mark (drain), so only the core's automatic receipts and
+#: the keep-alive can pass it, and only a server that never reads lets them pile up this far.
+WRITE_LIMIT = 4 * 1024 * 1024
+#: Bytes a server may send before login() hands them to the core: one whole frame (the GG_WELCOME).
+_EARLY_LIMIT = HEADER_SIZE + MAX_FRAME
+
+_MessageAck = ev.MessageAck
+_LoginOk = ev.LoginOk
+_LoginFailed = ev.LoginFailed
+
+
+class ConnectionClosedError(ConnectionError):
+    """The connection has ended; `closed` is its Closed event (clean or not, and why)."""
+
+    def __init__(self, closed: ev.Closed) -> None:
+        super().__init__(f"the connection is closed: {closed.reason}")
+        self.closed = closed
+
+
+class GGProtocol(asyncio.BufferedProtocol):
+    """One connection: the transport, the gadu core once login() supplies it, and what waits on them.
+
+    Every Closed is reported from connection_lost, when asyncio has closed the socket, so a Closed
+    event always means the file descriptor is gone. The first reason known (EOF read by the core, a
+    protocol error, a local abort, a timeout) is the one reported.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, label: str = "aio", log_packets: bool = False,
+                 ping_interval: Optional[float] = None, event_backlog: int = EVENT_BACKLOG) -> None:
+        self.loop = loop
+        self.transport: Optional[asyncio.Transport] = None
+        self.conn: Optional[ClientConnection] = None
+        self.ping_interval = ping_interval
+        self.packet_log = (
+            PacketLog("client", label, logging.getLogger("gadu.client.packets")) if log_packets else None
+        )
+        self._buffer = bytearray(READ_BUFFER_SIZE)
+        self._view = memoryview(self._buffer)
+        self._early: Optional[bytearray] = bytearray()  # None once the core has it
+        self._events: Deque[ev.Event] = collections.deque()
+        self._event_backlog = event_backlog
+        self._event_waiter: Optional[asyncio.Future[None]] = None
+        self._reading_paused = False
+        self._end_delivered = False
+        self._verdict: Optional[asyncio.Future[ev.Event]] = None
+        self._unacked: Set[int] = set()
+        self._acks: Dict[int, ev.MessageAck] = {}
+        self._ack_waiters: Dict[int, asyncio.Future[ev.MessageAck]] = {}
+        self._write_paused = False
+        self._drain_waiters: Deque[asyncio.Future[None]] = collections.deque()
+        self._ping_handle: Optional[asyncio.TimerHandle] = None
+        self._close_timer: Optional[asyncio.TimerHandle] = None
+        #: The first reason the connection is ending for; reported as the Closed event.
+        self._ending: Optional[ev.Closed] = None
+        self.closed: asyncio.Future[ev.Closed] = loop.create_future()
+
+    # --- asyncio's calls ---------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.set_write_buffer_limits()  # asyncio's defaults: 64 KiB high, 16 KiB low
+        if self._ending is not None:  # aborted while connecting
+            transport.abort()
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        data = self._view[:nbytes]
+        if self.packet_log is not None:
+            self.packet_log.incoming(data)
+        if self._early is None:
+            self._receive(data)
+        elif len(self._early) + nbytes > _EARLY_LIMIT:
+            self.abort(f"the server sent more than {_EARLY_LIMIT} bytes before login(): "
+                       f"more than a GG_WELCOME, so it is not speaking Gadu-Gadu")
+        else:
+            self._early += data
+
+    def eof_received(self) -> bool:
+        if self._ending is None:
+            self._ending = self._end_of_stream()
+        return False  # let the transport close itself: GG has no half-closed connections
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        if self.closed.done():
+            return
+        closed = self._ending if self._ending is not None else self._end_of_stream(exc)
+        self._ending = closed
+        self.transport = None
+        for handle in (self._ping_handle, self._close_timer):
+            if handle is not None:
+                handle.cancel()
+        self._ping_handle = self._close_timer = None
+        self._events.append(closed)
+        self._wake_reader()
+        if self._verdict is not None and not self._verdict.done():
+            self._verdict.set_result(closed)
+        error = ConnectionClosedError(closed)
+        waiters = list(self._ack_waiters.values()) + list(self._drain_waiters)
+        self._ack_waiters.clear()
+        self._drain_waiters.clear()
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(error)
+        if not self.closed.done():
+            self.closed.set_result(closed)
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        while self._drain_waiters:
+            waiter = self._drain_waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def _receive(self, data: memoryview) -> None:
+        conn = self.conn
+        assert conn is not None
+        try:
+            events = conn.receive_data(data)
+        except ProtocolError as exc:
+            self.abort(str(exc))
+            return
+        answer = conn.data_to_send()
+        if answer:
+            self.write(answer)
+        if not events:
+            return
+        append = self._events.append
+        for event in events:
+            kind = type(event)
+            if kind is _MessageAck:
+                self._ack_arrived(event)  # type: ignore[arg-type]
+            elif kind is _LoginOk or kind is _LoginFailed:
+                self._verdict_arrived(event)
+            append(event)
+        self._wake_reader()
+        if len(self._events) >= self._event_backlog and not self._reading_paused and self.transport is not None:
+            self._reading_paused = True
+            self.transport.pause_reading()
+
+    def _end_of_stream(self, exc: Optional[BaseException] = None) -> ev.Closed:
+        """The Closed for a stream that ended without a reason of our own: the core's verdict on it."""
+        conn = self.conn
+        if conn is None:
+            closed = ev.Closed(False, "the connection closed before login()")
+        else:
+            try:
+                events = conn.receive_data(b"")
+            except ProtocolError as error:  # the stream ended mid-packet
+                closed = ev.Closed(False, str(error))
+            else:
+                closed = events[0] if events else ev.Closed(False, "the connection closed")
+        if exc is not None and not closed.clean:
+            closed = ev.Closed(False, f"{closed.reason} ({exc})")
+        return closed
+
+    def _wake_reader(self) -> None:
+        waiter = self._event_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def next_event(self) -> ev.Event:
+        """The next event; waits for one. Raises ConnectionClosedError once Closed has been taken."""
+        events = self._events
+        if not events:
+            if self._end_delivered:
+                assert self._ending is not None
+                raise ConnectionClosedError(self._ending)
+            if self._event_waiter is not None:
+                raise RuntimeError("another coroutine is already waiting for this client's next event")
+            waiter = self.loop.create_future()
+            self._event_waiter = waiter
+            try:
+                await waiter
+            finally:
+                self._event_waiter = None
+        event = events.popleft()
+        if self._reading_paused and len(events) <= self._event_backlog // 2:
+            self._reading_paused = False
+            if self.transport is not None:
+                self.transport.resume_reading()
+        if type(event) is ev.Closed:
+            self._end_delivered = True
+        return event
+
+    @property
+    def ended(self) -> bool:
+        """True once Closed has been taken from the events: iteration is over."""
+        return self._end_delivered and not self._events
+
+    # --- login -------------------------------------------------------------------------------
+
+    def start_login(self, conn: ClientConnection) -> asyncio.Future[ev.Event]:
+        """Hand the core over; the future gets LoginOk, LoginFailed or the Closed that came first."""
+        verdict: asyncio.Future[ev.Event] = self.loop.create_future()
+        self._verdict = verdict
+        if self.closed.done():
+            verdict.set_result(self.closed.result())
+            return verdict
+        self.conn = conn
+        early, self._early = self._early, None
+        if early and self._ending is None:
+            self._receive(memoryview(early))
+        return verdict
+
+    @property
+    def login_started(self) -> bool:
+        return self._verdict is not None
+
+    def _verdict_arrived(self, event: ev.Event) -> None:
+        verdict = self._verdict
+        if verdict is not None and not verdict.done():
+            verdict.set_result(event)
+        if type(event) is _LoginOk and self.ping_interval is not None:
+            self._ping_handle = self.loop.call_later(self.ping_interval, self._keepalive)
+
+    def _keepalive(self) -> None:
+        conn = self.conn
+        if self._ending is not None or conn is None or conn.state is not ClientState.CONNECTED:
+            self._ping_handle = None  # logged off or closing: the keep-alive ends here
+            return
+        self.write(conn.send_ping())
+        assert self.ping_interval is not None
+        self._ping_handle = self.loop.call_later(self.ping_interval, self._keepalive)
+
+    # --- acks --------------------------------------------------------------------------------
+
+    def expect_ack(self, seq: int) -> None:
+        self._unacked.add(seq)
+
+    def _ack_arrived(self, ack: ev.MessageAck) -> None:
+        seq = ack.seq
+        self._unacked.discard(seq)
+        waiter = self._ack_waiters.pop(seq, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(ack)
+            return
+        acks = self._acks
+        acks[seq] = ack
+        if len(acks) > ACK_BACKLOG:
+            del acks[next(iter(acks))]
+
+    def ack_waiter(self, seq: int) -> asyncio.Future[ev.MessageAck]:
+        """A future for the ack of `seq`: done already if it came, KeyError if none is expected."""
+        waiter: asyncio.Future[ev.MessageAck] = self.loop.create_future()
+        ack = self._acks.pop(seq, None)
+        if ack is not None:
+            waiter.set_result(ack)
+            return waiter
+        if seq not in self._unacked:
+            raise KeyError(
+                f"no ack is expected for seq {seq}: it was not sent on this connection, was sent with "
+                f"GG_CLASS_ACK, or its ack was already taken (or dropped after {ACK_BACKLOG} unclaimed)"
+            )
+        if self._ending is not None:
+            raise ConnectionClosedError(self._ending)
+        if seq in self._ack_waiters:
+            raise RuntimeError(f"another coroutine is already waiting for the ack of seq {seq}")
+        self._ack_waiters[seq] = waiter
+        return waiter
+
+    def forget_ack_waiter(self, seq: int, waiter: asyncio.Future[ev.MessageAck]) -> None:
+        if self._ack_waiters.get(seq) is waiter:
+            del self._ack_waiters[seq]
+
+    # --- writing and closing -----------------------------------------------------------------
+
+    def check_open(self) -> ClientConnection:
+        """The core, for a send; ConnectionClosedError once the connection is ending."""
+        if self._ending is not None:
+            raise ConnectionClosedError(self._ending)
+        conn = self.conn
+        if conn is None:
+            raise LocalProtocolError("cannot send before login(): the connection has no session yet")
+        return conn
+
+    def write(self, data: bytes) -> None:
+        """Whole frames from the core, in one transport.write each: packets never interleave."""
+        transport = self.transport
+        if transport is None or self._ending is not None:
+            return
+        if self.packet_log is not None:
+            self.packet_log.outgoing(data)
+        transport.write(data)
+        queued = transport.get_write_buffer_size()
+        if queued > WRITE_LIMIT:
+            self.abort(f"the server is not reading: {queued} bytes queued for it, the limit is {WRITE_LIMIT}")
+
+    async def drain(self) -> None:
+        """Wait while the transport's buffer is above its high-water mark."""
+        if self._ending is not None and self.transport is None:
+            raise ConnectionClosedError(self._ending)
+        if not self._write_paused:
+            return
+        waiter = self.loop.create_future()
+        self._drain_waiters.append(waiter)
+        await waiter
+
+    def abort(self, reason: str) -> None:
+        """End the connection now (unsent data is dropped); Closed(clean=False, reason) follows."""
+        if self._ending is None:
+            self._ending = ev.Closed(False, reason)
+        if self.transport is not None:
+            self.transport.abort()
+
+    def close(self, reason: str, timeout: float) -> None:
+        """End the connection once what is queued has been written; abort if that takes over `timeout`."""
+        if self._ending is None:
+            self._ending = ev.Closed(False, reason)
+        if self.transport is not None:
+            self.transport.close()
+            self.abort_later(timeout, reason)
+
+    def abort_later(self, timeout: float, reason: str) -> None:
+        """Abort with `reason` unless the connection is gone within `timeout` seconds."""
+        if self.transport is not None and self._close_timer is None:
+            self._close_timer = self.loop.call_later(timeout, self._abort_late, reason)
+
+    def _abort_late(self, reason: str) -> None:
+        self._close_timer = None
+        if self.transport is not None:
+            if self._ending is None:
+                self._ending = ev.Closed(False, reason)
+            self.transport.abort()
+
+    def connect_failed(self, reason: str) -> None:
+        """The TCP connection did not come up (refused, timed out, cancelled): that is its Closed."""
+        if self._ending is None:
+            self._ending = ev.Closed(False, reason)
+        if self.transport is not None:
+            self.transport.abort()  # asyncio calls connection_lost, which reports it
+        elif not self.closed.done():
+            self.connection_lost(None)
