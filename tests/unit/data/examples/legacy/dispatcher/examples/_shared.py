@@ -1,0 +1,1 @@
+"""Shared by the fixture examples: not an example itself."""

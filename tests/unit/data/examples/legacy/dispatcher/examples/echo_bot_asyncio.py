@@ -1,0 +1,34 @@
+"""Echo bot, dispatcher style: answers every message with its own text (fixture)."""
+from __future__ import annotations
+
+import asyncio
+
+from compat.bridge import AsyncioBridge
+from legacy.dispatcher.client import GaduClient
+
+HOST, PORT = "127.0.0.1", 8074
+MAX_ECHO = 200
+
+
+class EchoBot(GaduClient):
+    def handle_connect(self) -> None:
+        self.set_terminator(8)
+        self.login(1001, "alice")
+
+    def on_login_ok(self) -> None:
+        self.send_contacts([])
+
+    def on_message(self, event) -> None:
+        if len(event.text) < MAX_ECHO and "&" not in event.text:  # a < b & c > d
+            self.push(self.reply(event.sender, event.text))
+
+
+async def main() -> None:
+    bridge = AsyncioBridge()
+    bot = EchoBot(map=bridge.map)
+    bot.connect_to((HOST, PORT))
+    await bot.closed_future
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
