@@ -1,0 +1,388 @@
+"""The asynchat client end to end: through both of its drivers against the reference server, and on
+its own run() loop against a raw loopback peer for what needs the wire (frame limit, unsent limit)."""
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Tuple
+
+import pytest
+
+from gadu import events as ev
+from gadu import packets as pk
+from gadu.errors import LocalProtocolError
+from gadu.framing import FrameParser
+from gadu.limits import MAX_FRAME
+from gadu.server import ServerThread
+from gadu.server_config import DEMO_USERS, ECHO_UIN, ServerConfig
+from legacy.dispatcher import GaduClient, Timers, run
+from legacy.dispatcher import client as client_module
+
+# The drivers live beside the conformance suite, which puts its folder on sys.path; so do we.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "conformance"))
+from drivers.base import Driver
+from drivers.dispatcher import BridgedDispatcherDriver, DispatcherDriver
+
+ALICE, BOB, CAROL = 1001, 1002, 1003
+PASSWORDS = dict(DEMO_USERS)
+WAIT = 5.0
+
+
+# --- fixtures: the reference server and both drivers ----------------------------------------------
+
+@pytest.fixture
+def server():
+    with ServerThread(ServerConfig.with_users(DEMO_USERS.items(), port=0)) as running:
+        yield running
+
+
+@pytest.fixture
+def address(server):
+    return ("127.0.0.1", server.port)
+
+
+@pytest.fixture(params=[DispatcherDriver, BridgedDispatcherDriver], ids=lambda cls: cls.name)
+def driver(request):
+    instance = request.param().start()
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
+
+def logged_in(driver: Driver, address, uin: int = ALICE, **options: Any):
+    session = driver.open(address, uin, PASSWORDS[uin], **options)
+    session.wait(ev.LoginOk)
+    return session
+
+
+# --- through the drivers, against the reference server --------------------------------------------
+
+@pytest.mark.parametrize("hash_type", ["sha1", "gg32"])
+def test_login_with_either_hash(driver, address, hash_type):
+    """Both GG_LOGIN80 hashes are accepted by the server."""
+    logged_in(driver, address, BOB, hash_type=hash_type)
+
+
+def test_wrong_password_is_refused_then_closed_cleanly(driver, address):
+    """A refusal is on_login_failed, then the server's close: a clean Closed and never a LoginOk."""
+    session = driver.open(address, ALICE, "not-alice")
+    session.wait(ev.LoginFailed)
+    assert session.wait(ev.Closed).clean
+    assert not [e for e in session.seen if isinstance(e, ev.LoginOk)]
+
+
+def test_login_timeout_against_a_silent_listener(driver):
+    """A server that accepts TCP and says nothing: LoginFailed, then Closed with the timeout as reason."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        session = driver.open(silent.getsockname(), ALICE, "alice", login_timeout=0.2)
+        session.wait(ev.LoginFailed)
+        closed = session.wait(ev.Closed)
+    assert not closed.clean
+    assert "no login verdict" in closed.reason and "0.2 s" in closed.reason
+
+
+def test_echo_round_trip_and_the_ack_carries_the_seq(driver, address):
+    """send_message returns the seq on the wire; the ack for it carries that seq; the echo comes back."""
+    session = logged_in(driver, address)
+    first = session.send_message(ECHO_UIN, "dzień dobry")
+    second = session.send_message(ECHO_UIN, "i jeszcze raz")
+    assert second > first
+    for seq in (first, second):
+        ack = session.wait(ev.MessageAck, lambda e, seq=seq: e.seq == seq)
+        assert (ack.recipient, ack.status) == (ECHO_UIN, pk.GG_ACK_DELIVERED)
+    texts = [session.wait(ev.MessageReceived).text for _ in range(2)]
+    assert texts == ["dzień dobry", "i jeszcze raz"]
+
+
+def test_status_change_is_seen_by_a_second_session(driver, address):
+    """Two sessions on one loop: the watcher is told the other's new status and description."""
+    contact = logged_in(driver, address, BOB)
+    watcher = logged_in(driver, address, ALICE)
+    watcher.notify([BOB])
+    watcher.wait(ev.ContactsReply)
+    contact.change_status(pk.GG_STATUS_BUSY_DESCR, "na spotkaniu")
+    change = watcher.wait(ev.StatusChanged, lambda e: e.status == pk.GG_STATUS_BUSY_DESCR)
+    assert (change.uin, change.description) == (BOB, "na spotkaniu")
+
+
+def test_a_list_of_more_than_400_contacts(driver, address):
+    """450 contacts go out in NOTIFY_FIRST/NOTIFY_LAST chunks; the server answers for the online ones."""
+    logged_in(driver, address, BOB)
+    session = logged_in(driver, address)
+    contacts = [ECHO_UIN, *range(5000, 5448), BOB]
+    assert len(contacts) > 400
+    session.notify(contacts)
+    online: set = set()
+    while online != {ECHO_UIN, BOB}:
+        online.update(entry.uin for entry in session.wait(ev.ContactsReply).entries)
+
+
+def test_add_and_remove_contact(driver, address):
+    """Adding an online contact gets its status; after removing it, its changes are no longer told."""
+    contact = logged_in(driver, address, BOB)
+    session = logged_in(driver, address)
+    session.add_contact(BOB)
+    assert session.wait(ev.StatusChanged, lambda e: e.uin == BOB).status == pk.GG_STATUS_AVAIL
+    session.remove_contact(BOB)
+    contact.change_status(pk.GG_STATUS_BUSY_DESCR, "nie widać")
+    session.send_message(ECHO_UIN, "znacznik")  # the echo comes after anything the server sent before
+    session.wait(ev.MessageReceived)
+    assert not [e for e in session.drain() if isinstance(e, ev.StatusChanged)]
+
+
+def test_typing_reaches_the_other_session(driver, address):
+    """GG_TYPING_NOTIFY goes through the server to the recipient, with the length typed."""
+    receiver = logged_in(driver, address, BOB)
+    sender = logged_in(driver, address)
+    sender.typing(BOB, 7)
+    assert receiver.wait(ev.Typing) == ev.Typing(ALICE, 7)
+
+
+def test_keep_alive_pings_on_its_interval(driver, address):
+    """With ping_interval set the client pings by itself, again and again; the server's pongs come back."""
+    session = logged_in(driver, address, ping_interval=0.05)
+    for _ in range(3):
+        session.wait(ev.Pong)
+
+
+def test_logoff_ends_in_a_clean_closed(driver, address):
+    session = logged_in(driver, address)
+    session.logoff("do jutra")
+    assert session.wait(ev.Closed).clean
+
+
+def test_the_server_going_away_is_an_unclean_closed(driver, server, address):
+    session = logged_in(driver, address)
+    server.stop()
+    closed = session.wait(ev.Closed)
+    assert not closed.clean and closed.reason
+
+
+def test_abort_reports_closed_and_later_sends_are_refused(driver, address):
+    session = logged_in(driver, address)
+    session.abort()
+    assert session.wait(ev.Closed) == ev.Closed(clean=False, reason=client_module.LOCAL_CLOSE)
+    with pytest.raises(LocalProtocolError):
+        session.send_message(ECHO_UIN, "za późno")
+
+
+def test_connection_refused_is_a_closed_with_a_reason(driver):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        address = probe.getsockname()
+    closed = driver.open(address, ALICE, "alice").wait(ev.Closed)
+    assert not closed.clean and "refused" in closed.reason.lower()
+
+
+@pytest.mark.parametrize("driver_class", [DispatcherDriver, BridgedDispatcherDriver], ids=lambda c: c.name)
+def test_nothing_is_left_behind(driver_class):
+    """After sessions that log off, abort and are dropped by the server: no fd, thread or ResourceWarning."""
+    def fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    gc.collect()
+    threads, before = threading.active_count(), fds()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with ServerThread(ServerConfig.with_users(DEMO_USERS.items(), port=0)) as server:
+            address = ("127.0.0.1", server.port)
+            driver = driver_class().start()
+            try:
+                leaving = logged_in(driver, address, ALICE, ping_interval=0.05)
+                aborted = logged_in(driver, address, BOB)
+                dropped = logged_in(driver, address, CAROL)
+                leaving.logoff()
+                aborted.abort()
+                assert leaving.wait(ev.Closed).clean
+                aborted.wait(ev.Closed)
+                server.stop()
+                dropped.wait(ev.Closed)
+            finally:
+                driver.stop()
+        del driver, leaving, aborted, dropped
+        gc.collect()
+    assert fds() == before
+    assert threading.active_count() == threads
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+# --- on the client's own loop, against a raw peer --------------------------------------------------
+
+class Recorder(GaduClient):
+    """A GaduClient that keeps every event its handlers are given, in order."""
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        self.events: List[Any] = []
+        self.terminators: List[int] = []
+        super().__init__(*args, **options)
+
+    def set_terminator(self, term: Any) -> None:
+        self.terminators.append(term)
+        super().set_terminator(term)
+
+    def on_login_ok(self) -> None:
+        self.events.append(ev.LoginOk())
+
+    def on_login_failed(self, reason: str) -> None:
+        self.events.append(ev.LoginFailed())
+
+    def on_message(self, event: ev.MessageReceived) -> None:
+        self.events.append(event)
+
+    def on_pong(self) -> None:
+        self.events.append(ev.Pong())
+
+    def on_disconnect(self, closed: ev.Closed) -> None:
+        self.events.append(closed)
+
+
+def pump(socket_map: Dict[int, Any], timers: Timers, done: Callable[[], bool], use_poll: bool = True) -> None:
+    """Run the client's loop until `done()`, for at most WAIT seconds."""
+    deadline = time.monotonic() + WAIT
+    run(socket_map, timers, timeout=0.05, use_poll=use_poll,
+        until=lambda: done() or time.monotonic() > deadline)
+    assert done(), "the loop did not get there in time"
+
+
+@pytest.fixture
+def listener():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(4)
+        yield sock
+
+
+def login_on_raw_peer(listener: socket.socket, use_poll: bool = True,
+                      **options: Any) -> Tuple[Recorder, socket.socket, Dict[int, Any], Timers]:
+    """A Recorder logged in to a peer played by the test: WELCOME, read GG_LOGIN80, LOGIN80_OK."""
+    socket_map: Dict[int, Any] = {}
+    timers = Timers()
+    client = Recorder(ALICE, "alice", map=socket_map, timers=timers, **options)
+    client.connect_to(listener.getsockname())
+    listener.settimeout(WAIT)
+    wire, _ = listener.accept()
+    wire.sendall(pk.Welcome(seed=0x1234).encode())
+    wire.setblocking(False)  # read what has come while the client's loop runs in this thread
+    parser = FrameParser(pk.Direction.CLIENT_TO_SERVER)
+    received: List[pk.Packet] = []
+
+    def login_arrived() -> bool:
+        try:
+            received.extend(parser.feed(wire.recv(65536)))
+        except BlockingIOError:
+            pass
+        return any(isinstance(p, pk.Login80) for p in received)
+
+    pump(socket_map, timers, login_arrived, use_poll)
+    wire.settimeout(WAIT)
+    wire.sendall(pk.Login80Ok().encode())
+    pump(socket_map, timers, lambda: ev.LoginOk() in client.events, use_poll)
+    return client, wire, socket_map, timers
+
+
+@pytest.mark.parametrize("use_poll", [True, False], ids=["poll", "select"])
+def test_run_serves_the_client_with_poll_or_select(listener, use_poll):
+    """run() logs in and reads a message on either of asyncore's pollers."""
+    client, wire, socket_map, timers = login_on_raw_peer(listener, use_poll)
+    with wire:
+        sent = pk.SendMsg80.from_text(ALICE, 9, "przez select i poll")
+        wire.sendall(pk.RecvMsg80.from_send(sent, BOB, 1_700_000_000).encode())
+        pump(socket_map, timers, lambda: any(isinstance(e, ev.MessageReceived) for e in client.events), use_poll)
+        client.close()
+    assert client.events[-1] == ev.Closed(clean=False, reason=client_module.LOCAL_CLOSE)
+    assert socket_map == {}
+
+
+def test_a_4_gib_length_is_refused_at_the_header_and_never_a_terminator(listener):
+    """The header goes through gadu before asynchat is told the body length: FrameTooLarge, no buffering."""
+    client, wire, socket_map, timers = login_on_raw_peer(listener)
+    with wire:
+        wire.sendall(pk.HEADER.pack(pk.GG_RECV_MSG80, 0xFFFFFFFF) + b"x" * 100)
+        pump(socket_map, timers, lambda: client.closed)
+    closed = client.events[-1]
+    assert not closed.clean and "4294967295" in closed.reason
+    assert max(client.terminators) <= MAX_FRAME
+    assert socket_map == {}
+
+
+def test_a_frame_read_one_byte_at_a_time_and_empty_bodies(listener):
+    """Header and body terminators work with one-byte reads; a zero-length body is complete at its header."""
+    client, wire, socket_map, timers = login_on_raw_peer(listener)
+    client.ac_in_buffer_size = 1  # asynchat's recv() size: every byte is a read of its own
+    sent = pk.SendMsg80.from_text(ALICE, 3, "bajt po bajcie")
+    with wire:
+        wire.sendall(pk.Pong().encode() + pk.RecvMsg80.from_send(sent, BOB, 1_700_000_000).encode()
+                     + pk.Pong().encode())
+        pump(socket_map, timers, lambda: len(client.events) == 4)
+        client.close()
+    assert [type(e).__name__ for e in client.events[1:4]] == ["Pong", "MessageReceived", "Pong"]
+    assert client.events[2].text == "bajt po bajcie"
+
+
+def test_a_server_that_does_not_read_is_given_up_at_the_unsent_limit(listener, monkeypatch):
+    """What the kernel will not take is counted; past MAX_UNSENT the connection closes, it does not grow."""
+    monkeypatch.setattr(client_module, "MAX_UNSENT", 64 * 1024)
+    client, wire, socket_map, _ = login_on_raw_peer(listener)
+    with wire:
+        with pytest.raises(LocalProtocolError, match="stopped reading"):
+            for _ in range(100_000):  # the kernel's buffers fill long before this
+                client.send_message(BOB, "x" * 1900)
+    closed = client.events[-1]
+    assert not closed.clean and "not reading" in closed.reason
+    assert socket_map == {}
+
+
+def test_packet_log_shows_both_directions_with_the_hash_hidden(listener, caplog):
+    caplog.set_level(logging.INFO, logger="gadu.client.packets")
+    client, wire, _, _ = login_on_raw_peer(listener, log_packets=True)
+    with wire:
+        client.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "gadu.client.packets"]
+    assert any(" out GG_LOGIN80 (hash zeroed) " in line for line in lines)
+    assert any(" in GG_WELCOME " in line for line in lines)
+    assert any(" in GG_LOGIN80_OK " in line for line in lines)
+
+
+def test_an_error_in_a_handler_closes_the_connection_with_a_reason(listener, caplog):
+    """asyncore's handle_error: the exception is logged and the session ends, nothing is left open."""
+    class Broken(Recorder):
+        def on_message(self, event: ev.MessageReceived) -> None:
+            raise ValueError("handler bug")
+
+    socket_map: Dict[int, Any] = {}
+    timers = Timers()
+    client = Broken(ALICE, "alice", map=socket_map, timers=timers)
+    client.connect_to(listener.getsockname())
+    listener.settimeout(WAIT)
+    wire, _ = listener.accept()
+    with wire:
+        sent = pk.SendMsg80.from_text(ALICE, 3, "boom")
+        wire.sendall(pk.Welcome(seed=1).encode() + pk.Login80Ok().encode()
+                     + pk.RecvMsg80.from_send(sent, BOB, 1_700_000_000).encode())
+        with caplog.at_level(logging.ERROR, logger="legacy.dispatcher"):
+            pump(socket_map, timers, lambda: client.closed)
+    closed = client.events[-1]
+    assert not closed.clean and "ValueError" in closed.reason and "handler bug" in closed.reason
+    assert any("handler bug" in (r.exc_text or "") for r in caplog.records)
+    assert socket_map == {}
+
+
+def test_bad_options_are_refused_before_a_socket_exists():
+    socket_map: Dict[int, Any] = {}
+    with pytest.raises(ValueError, match="login_timeout"):
+        GaduClient(ALICE, "alice", map=socket_map, timers=Timers(), login_timeout=0)
+    with pytest.raises(ValueError, match="ping_interval"):
+        GaduClient(ALICE, "alice", map=socket_map, timers=Timers(), ping_interval=-1)
+    with pytest.raises(ValueError):
+        GaduClient(ALICE, "pass\x00word", map=socket_map, timers=Timers())
+    assert socket_map == {}
