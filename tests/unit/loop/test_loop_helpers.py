@@ -33,7 +33,12 @@ def loop():
 
 
 def run(loop, coro):
-    return loop.run_until_complete(loop.create_task(coro))
+    # A watchdog: a broken loop makes run_until_complete fail ("stopped before ...") instead of hanging.
+    watchdog = loop.call_later(30, loop.stop)
+    try:
+        return loop.run_until_complete(loop.create_task(coro))
+    finally:
+        watchdog.cancel()
 
 
 async def value_after(delay, value, log=None):
