@@ -183,13 +183,14 @@ def _paint(text: str, role: str, color: bool) -> str:
 
 
 def _note_lines(notes: Sequence[Migration], width: Optional[int]) -> List[str]:
+    """Notes as `# note: ...` / `#  why: ...` lines: `#` starts no line of a unified diff, so they stand out."""
     lines = []
     for note in notes:
-        for text, indent in ((f"note: {note.label}", "      "), (f"why: {note.why}", "     ")):
+        for text in (f"# note: {note.label}", f"#  why: {note.why}"):
             if width is None:
-                lines.append("  " + text)
+                lines.append(text)
             else:
-                lines += textwrap.wrap(text, width=width, initial_indent="  ", subsequent_indent="  " + indent)
+                lines += textwrap.wrap(text, width=width, subsequent_indent="#       ")
     return lines
 
 

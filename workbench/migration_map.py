@@ -113,7 +113,7 @@ MIGRATION_MAP: Tuple[Migration, ...] = (
     Migration(
         r"\bloop=",
         None,
-        "loop= arguments dropped (removed in 3.10)",
+        "loop= arguments -> nothing (asyncio removed them in 3.10)",
         "asyncio finds the running loop itself; passing one invites the wrong loop",
     ),
 )
