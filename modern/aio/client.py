@@ -140,7 +140,7 @@ class GGClient:
             await asyncio.wait_for(loop.create_connection(lambda: protocol, self.host, self.port),
                                    self.connect_timeout)
         except asyncio.TimeoutError:
-            reason = f"cannot connect to {where} within {self.connect_timeout:g} s"
+            reason = f"cannot connect to {where} within {self.connect_timeout:.3g} s"
             protocol.connect_failed(reason)
             raise TimeoutError(reason) from None
         except OSError as exc:
@@ -198,7 +198,7 @@ class GGClient:
         try:
             outcome = await asyncio.wait_for(verdict, timeout)
         except asyncio.TimeoutError:
-            reason = f"no login verdict from the server within {timeout:g} s"
+            reason = f"no login verdict from the server within {timeout:.3g} s"
             protocol.abort(reason)
             raise LoginTimeout(reason) from None
         except asyncio.CancelledError:
@@ -290,7 +290,7 @@ class GGClient:
         """
         protocol = self._connected()
         protocol.write(protocol.check_open().send_logoff(description))
-        protocol.abort_later(timeout, f"the server did not close the connection within {timeout:g} s of the logoff")
+        protocol.abort_later(timeout, f"the server did not close the connection within {timeout:.3g} s of the logoff")
         return asyncio.shield(protocol.closed)
 
     def abort(self, reason: str = "aborted by the client") -> None:
