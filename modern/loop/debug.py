@@ -176,9 +176,15 @@ class CoroWrapper:
     def send(self, value: Any) -> Any:
         return self.gen.send(value)
 
-    def throw(self, *exc: Any) -> Any:
-        # `yield from` hands a non-generator the (type, value, traceback) triple; Task hands one exception.
-        return self.gen.throw(*exc)
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        # `yield from` and `await` hand a non-generator the old (type, value, traceback) triple, which
+        # generators refuse with a DeprecationWarning since 3.12: pass one exception instance on.
+        exc = typ if val is None else val
+        if isinstance(exc, type):
+            exc = exc()
+        if tb is not None:
+            exc = exc.with_traceback(tb)
+        return self.gen.throw(exc)
 
     def close(self) -> None:
         self.gen.close()

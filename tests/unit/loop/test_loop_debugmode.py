@@ -246,6 +246,25 @@ def test_exceptions_thrown_into_a_wrapped_coroutine_reach_it(coroutine_debug, lo
     assert loop.run_until_complete(loop.create_task(main())) == "caught"
 
 
+def test_an_exception_reaches_a_wrapped_coroutine_through_await(coroutine_debug, loop):
+    """`await` hands a non-generator the (type, value, traceback) triple; the wrapper passes it on."""
+    fut = loop.create_future()
+
+    @coroutine
+    def legacy():
+        try:
+            yield from fut
+        except KeyError as exc:
+            return f"legacy caught {exc.args[0]}"
+
+    async def native():
+        return await legacy()
+
+    task = loop.create_task(native())
+    loop.call_soon(fut.set_exception, KeyError("k"))
+    assert loop.run_until_complete(task) == "legacy caught k"
+
+
 def test_without_coroutine_debug_the_decorator_adds_no_wrapper(monkeypatch):
     monkeypatch.setattr(debugmode, "COROUTINE_DEBUG", False)
 
