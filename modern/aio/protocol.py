@@ -96,7 +96,6 @@ class GGProtocol(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        transport.set_write_buffer_limits()  # asyncio's defaults: 64 KiB high, 16 KiB low
         if self._ending is not None:  # aborted while connecting
             transport.abort()
 

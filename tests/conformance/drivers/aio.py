@@ -82,8 +82,7 @@ class AioDriver(Driver):
     def client_open(self, session: Session, address: Any) -> GGClient:
         options = session.options
         client = GGClient(address[0], address[1], ping_interval=options.ping_interval,
-                          log_packets=options.log_packets, label=f"aio {options.uin}",
-                          connect_timeout=options.login_timeout)
+                          log_packets=options.log_packets, connect_timeout=options.login_timeout)
         assert self._loop is not None
         task = self._loop.create_task(self._run_session(session, client))
         self._session_tasks.add(task)
