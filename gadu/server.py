@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import dataclasses
 import logging
 import threading
 import time
 from typing import Any, Callable, Deque, Dict, Optional, Set, TypeVar
 
 from .errors import ProtocolError
-from .framing import FrameParser
+from .packetlog import PacketLog
 from .packets import (
     GG_ACK_BLOCKED,
     GG_ACK_DELIVERED,
@@ -35,13 +34,8 @@ from .packets import (
     GG_STATUS_NOT_AVAIL_DESCR,
     GG_USER_BLOCKED,
     GG_USER_FRIEND,
-    Direction,
-    Login80,
     RecvMsg80,
     StatusEntry,
-    Unknown,
-    decode_packet,
-    packet_name,
 )
 from .server_config import ServerConfig
 from .server_session import (
@@ -85,40 +79,6 @@ def _offline(uin: int) -> StatusEntry:
     return StatusEntry(uin, GG_STATUS_NOT_AVAIL)
 
 
-class _PacketLog:
-    """--log-packets: one line per packet, read back out of the bytes with gadu's own parser.
-
-    A GG_LOGIN80 is shown with its hash zeroed (the hash stands for the password). After bytes
-    that do not parse, the rest of that direction is not shown: the session reports the error.
-    """
-
-    def __init__(self, owner: _Connection) -> None:
-        self.owner = owner
-        self.parsers = {
-            "in": FrameParser(Direction.CLIENT_TO_SERVER),
-            "out": FrameParser(Direction.SERVER_TO_CLIENT),
-        }
-
-    def record(self, way: str, data: bytes) -> None:
-        parser = self.parsers[way]
-        try:
-            frames = parser.feed_frames(data)
-        except ProtocolError:
-            return
-        for kind, body in frames:
-            try:
-                packet = decode_packet(parser.direction, kind, body)
-            except ProtocolError as exc:
-                packet_log.info("%r %s %s len=%d undecodable (%s)", self.owner, way,
-                                packet_name(parser.direction, kind), len(body), exc)
-                continue
-            name = packet.NAME if not isinstance(packet, Unknown) else packet_name(parser.direction, kind)
-            if isinstance(packet, Login80):
-                body = dataclasses.replace(packet, login_hash=bytes(len(packet.login_hash))).body()
-                name += " (hash zeroed)"
-            packet_log.info("%r %s %s len=%d %s", self.owner, way, name, len(body), body.hex())
-
-
 class _Connection(asyncio.BufferedProtocol):
     """One client connection: its ServerSession, its transport, its contact list and presence view."""
 
@@ -143,7 +103,7 @@ class _Connection(asyncio.BufferedProtocol):
         self.unconfirmed: Dict[int, Deque[QueuedMessage]] = {}
         self.closing = False
         self._login_timer: Optional[asyncio.TimerHandle] = None
-        self._packet_log = _PacketLog(self) if server.config.log_packets else None
+        self._packet_log = PacketLog("server", self, packet_log) if server.config.log_packets else None
 
     def __repr__(self) -> str:
         return f"{self.peer} uin={self.uin}" if self.uin is not None else self.peer
@@ -195,7 +155,7 @@ class _Connection(asyncio.BufferedProtocol):
 
     def _receive(self, data: bytes) -> None:
         if self._packet_log is not None and data:
-            self._packet_log.record("in", data)
+            self._packet_log.incoming(data)
         try:
             events = self.session.receive_data(data)
         except ProtocolError as exc:
@@ -215,7 +175,7 @@ class _Connection(asyncio.BufferedProtocol):
         if self.closing or transport is None or not data:
             return
         if self._packet_log is not None:
-            self._packet_log.record("out", data)
+            self._packet_log.outgoing(data)
         transport.write(data)
         queued = transport.get_write_buffer_size()
         if queued > self.server.config.write_limit:
