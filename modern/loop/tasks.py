@@ -15,7 +15,7 @@ from typing import Any, Generator, Iterable, List, Optional, Set, Tuple
 from .coroutines import coroutine, iscoroutine
 from .events import get_running_loop
 from .exceptions import CancelledError, InvalidStateError, TimeoutError
-from .futures import _PENDING, Future, isfuture
+from .futures import _FINISHED, _PENDING, Future, isfuture
 
 __all__ = [
     "ALL_COMPLETED",
@@ -197,8 +197,8 @@ class Task(Future):
         if self._state is _PENDING and self._must_cancel:
             info[0] = "cancelling"
         info.append(f"name={self._name!r}")
-        info.append(f"coro={getattr(self._coro, '__qualname__', None) or self._coro!r}")
-        if self._state is not _PENDING and not self._state == "CANCELLED":
+        info.append("coro=<{}()>".format(getattr(self._coro, "__qualname__", None) or type(self._coro).__name__))
+        if self._state is _FINISHED:
             if self._exception is not None:
                 info.append(f"exception={self._exception!r}")
             else:
