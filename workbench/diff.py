@@ -361,7 +361,8 @@ col.code { width: 38%; } col.notes { width: 20%; } col.ln { width: 3.5em; }
 tr.change td.old { background: #ffecec; } tr.change td.new { background: #eaffea; }
 tr.noise td.old, tr.noise td.new { background: #f6f6f6; }
 tr.first td { border-top: 1px solid #aac; }
-td.note { background: #fff8dc; border-left: 3px solid #e0b000; font-size: 12px; padding: 4px 8px; }
+td.note { background: #fff8dc; border-left: 3px solid #e0b000; font-size: 12px; padding: 4px 8px;
+  overflow-wrap: anywhere; }
 td.note.empty { background: none; border-left: none; }
 td.note p { margin: 0 0 .6em 0; } td.note b { display: block; }
 .kw { color: #0033b3; font-weight: 600; } .str { color: #067d17; } .com { color: #8c8c8c; font-style: italic; }
