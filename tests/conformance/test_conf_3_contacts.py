@@ -82,10 +82,10 @@ def test_status80(driver, peer):
 @case("3.8", "Watchers see a status change", "When a contact changes status with a description, a logged-in "
       "watcher is told (end to end through the reference server).")
 def test_watcher_sees_change(driver, server_address):
+    contact = logged_in_on_server(driver, server_address, 1002, "bob")
     watcher = logged_in_on_server(driver, server_address, 1001, "alice")
     watcher.notify([1002])
     watcher.wait(ev.ContactsReply)
-    contact = logged_in_on_server(driver, server_address, 1002, "bob")
     contact.change_status(pk.GG_STATUS_BUSY_DESCR, "na spotkaniu")
     change = watcher.wait(ev.StatusChanged, lambda e: e.uin == 1002 and e.status == pk.GG_STATUS_BUSY_DESCR)
     assert change.description == "na spotkaniu"
