@@ -6,6 +6,7 @@ This module holds only the I/O: the socket, the terminators, the timers and the 
 """
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import sys
@@ -33,7 +34,9 @@ MAX_UNSENT = 4 * 1024 * 1024
 #: Closed.reason when our side closes the connection (close(), abort(), asyncore.close_all()).
 LOCAL_CLOSE = "the client closed the connection"
 
-_TimerSource = Any  # anything with call_later(delay, callback) -> handle with cancel()
+#: Anything with call_later(delay, callback) -> a handle with cancel(): legacy.dispatcher.Timers,
+#: compat.bridge.AsyncioBridge, an asyncio loop (only from its own thread).
+_TimerSource = Any
 
 
 class GaduClient(asynchat.async_chat):
@@ -92,7 +95,9 @@ class GaduClient(asynchat.async_chat):
             raise RuntimeError(f"{self.label}: connect_to() can be called once per client")
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.create_socket(family, socket.SOCK_STREAM)
-        self._deadline = self.timers.call_later(self.login_timeout, self._guarded, self._deadline_passed)
+        # Small packets each carry a request or an answer: no Nagle delay (asyncio does the same).
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._deadline = self._later(self.login_timeout, self._deadline_passed)
         try:
             self.connect(address)
         except OSError as exc:
@@ -199,7 +204,7 @@ class GaduClient(asynchat.async_chat):
             self.logged_in = True
             self._cancel_deadline()
             if self.ping_interval is not None:
-                self._keep_alive = self.timers.call_later(self.ping_interval, self._guarded, self._ping_due)
+                self._keep_alive = self._later(self.ping_interval, self._ping_due)
             self.on_login_ok()
         elif isinstance(event, ev.LoginFailed):
             self._expect_close()
@@ -287,6 +292,9 @@ class GaduClient(asynchat.async_chat):
 
     # --- timers -----------------------------------------------------------------------------------
 
+    def _later(self, delay: float, callback: Callable[[], None]) -> Any:
+        return self.timers.call_later(delay, functools.partial(self._guarded, callback))
+
     def _guarded(self, callback: Callable[[], None]) -> None:
         # A timer runs outside asyncore's handlers: its errors get the same treatment as theirs.
         try:
@@ -312,7 +320,7 @@ class GaduClient(asynchat.async_chat):
         if self._keep_alive is not None:
             self._keep_alive.cancel()
             self._keep_alive = None
-        self._deadline = self.timers.call_later(self.login_timeout, self._guarded, self._deadline_passed)
+        self._deadline = self._later(self.login_timeout, self._deadline_passed)
 
     def _cancel_deadline(self) -> None:
         if self._deadline is not None:
@@ -324,7 +332,7 @@ class GaduClient(asynchat.async_chat):
         if self._finished or self.connection.state is not ClientState.CONNECTED:
             return
         if self._write(self.connection.send_ping()):
-            self._keep_alive = self.timers.call_later(self.ping_interval, self._guarded, self._ping_due)
+            self._keep_alive = self._later(self.ping_interval, self._ping_due)
 
     # --- the end ------------------------------------------------------------------------------------
 
