@@ -386,3 +386,20 @@ def test_bad_options_are_refused_before_a_socket_exists():
     with pytest.raises(ValueError):
         GaduClient(ALICE, "pass\x00word", map=socket_map, timers=Timers())
     assert socket_map == {}
+
+
+def test_any_timer_source_with_a_two_argument_call_later_will_do(listener):
+    """The client asks its timer source for call_later(delay, callback) and cancel(), nothing more."""
+    class MinimalSource:
+        def __init__(self, timers: Timers) -> None:
+            self.timers = timers
+
+        def call_later(self, delay: float, callback: Callable[[], None]) -> Any:
+            return self.timers.call_later(delay, callback)
+
+    socket_map: Dict[int, Any] = {}
+    timers = Timers()
+    client = Recorder(ALICE, "alice", map=socket_map, timers=MinimalSource(timers), login_timeout=0.05)
+    client.connect_to(listener.getsockname())
+    pump(socket_map, timers, lambda: client.closed)
+    assert client.events == [ev.LoginFailed(), ev.Closed(False, "no login verdict from the server within 0.05 s")]
