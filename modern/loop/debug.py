@@ -44,8 +44,9 @@ _OWN_MODULES = __name__.rpartition(".")[0] + "."
 
 
 def debug_from_environment() -> bool:
-    """True when GG_LOOP_DEBUG is set to something other than empty or 0."""
-    return os.environ.get(DEBUG_VARIABLE, "") not in ("", "0")
+    """True in Python's development mode (-X dev, PYTHONDEVMODE=1), as for asyncio, or when
+    GG_LOOP_DEBUG is set to something other than empty or 0."""
+    return sys.flags.dev_mode or os.environ.get(DEBUG_VARIABLE, "") not in ("", "0")
 
 
 #: Read once at import, as asyncio reads its variable: `coroutine` decides at decoration time.

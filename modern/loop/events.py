@@ -108,6 +108,10 @@ class TimerHandle(Handle):
         """The time, on the loop's clock, at which the callback is due."""
         return self._when
 
+    def __lt__(self, other: TimerHandle) -> bool:
+        # Reached only for equal deadlines (the heap holds (when, handle) pairs): never less, as in asyncio.
+        return self._when < other._when
+
     def cancel(self) -> None:
         if not self._cancelled and self._scheduled:
             self._loop._timer_handle_cancelled(self)

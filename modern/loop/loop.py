@@ -7,7 +7,6 @@ methods, which only hand over to sockets.py and transports.py. `run()` is asynci
 from __future__ import annotations
 
 import heapq
-import itertools
 import selectors
 import socket
 import threading
@@ -49,10 +48,11 @@ class EventLoop:
         self._selector = selectors.DefaultSelector() if selector is None else selector
         # Callbacks to run in the next pass, oldest first; Handles only.
         self._ready: Deque[Handle] = deque()
-        # Timers as (when, sequence, handle): compared by when, then by the order they were scheduled,
-        # so equal deadlines run first-in first-out, and all comparisons stay in C (tuples of numbers).
-        self._scheduled: List[Tuple[float, int, TimerHandle]] = []
-        self._timer_sequence = itertools.count()
+        # Timers as (when, handle). Distinct deadlines compare as floats, in C; equal ones fall through
+        # to TimerHandle.__lt__, which compares deadlines only, as asyncio's heap of TimerHandles does.
+        # So ties come out in the order asyncio's heap gives them (not first-in first-out: that order
+        # depends on the heap's history, and asyncio leaves it undefined), and traces match asyncio's.
+        self._scheduled: List[Tuple[float, TimerHandle]] = []
         self._timer_cancelled_count = 0
         self._clock_resolution = time.get_clock_info("monotonic").resolution
         self._stopping = False
@@ -99,7 +99,7 @@ class EventLoop:
         if when is None:
             raise TypeError("when cannot be None")
         timer = self._timer_type(when, callback, args, self, context)
-        _heappush(self._scheduled, (when, next(self._timer_sequence), timer))
+        _heappush(self._scheduled, (when, timer))
         timer._scheduled = True
         return timer
 
@@ -303,22 +303,22 @@ class EventLoop:
         # 1. Cancelled timers are left in the heap (removing from the middle of a heap is costly) and
         # dropped here: from the top one by one, or all at once when they are most of the heap.
         if (
-            len(scheduled) >= _MIN_SCHEDULED_TIMER_HANDLES
+            len(scheduled) > _MIN_SCHEDULED_TIMER_HANDLES
             and self._timer_cancelled_count > len(scheduled) * _MIN_CANCELLED_TIMER_HANDLES_FRACTION
         ):
             live = []
             for entry in scheduled:
-                if entry[2]._cancelled:
-                    entry[2]._scheduled = False
+                if entry[1]._cancelled:
+                    entry[1]._scheduled = False
                 else:
                     live.append(entry)
             heapq.heapify(live)
             scheduled[:] = live
             self._timer_cancelled_count = 0
         else:
-            while scheduled and scheduled[0][2]._cancelled:
+            while scheduled and scheduled[0][1]._cancelled:
                 self._timer_cancelled_count -= 1
-                _heappop(scheduled)[2]._scheduled = False
+                _heappop(scheduled)[1]._scheduled = False
 
         # 2. How long may select block? Not at all if callbacks are waiting (or a stop is pending),
         # else until the nearest timer, else until a file descriptor is ready.
@@ -354,7 +354,7 @@ class EventLoop:
         while scheduled:
             if scheduled[0][0] >= end_time:
                 break
-            timer = _heappop(scheduled)[2]
+            timer = _heappop(scheduled)[1]
             timer._scheduled = False
             if timer._cancelled:
                 self._timer_cancelled_count -= 1

@@ -13,6 +13,7 @@ import types
 from typing import Any, Generator, Iterable, List, Optional, Set, Tuple
 
 from .coroutines import coroutine, iscoroutine
+from .debug import CoroWrapper
 from .events import get_running_loop
 from .exceptions import CancelledError, InvalidStateError, TimeoutError
 from .futures import _FINISHED, _PENDING, Future, isfuture
@@ -171,7 +172,7 @@ class Task(Future):
             elif result is None:
                 loop.call_soon(self._step, context=self._context)
                 return
-            elif inspect.isgenerator(result):
+            elif inspect.isgenerator(result) or isinstance(result, CoroWrapper):
                 bad = RuntimeError(f"yield was used instead of yield from for generator in task {self!r}")
             else:
                 bad = RuntimeError(f"Task got bad yield: {result!r}")

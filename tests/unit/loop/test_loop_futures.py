@@ -287,6 +287,7 @@ def test_iterating_a_done_future_returns_at_once(loop):
 # An exception nobody retrieved.
 
 def test_an_exception_never_retrieved_is_reported_when_the_future_dies(loop):
+    loop.set_debug(False)
     contexts = []
     loop.set_exception_handler(lambda lp, ctx: contexts.append(ctx))
     fut = Future(loop=loop)

@@ -85,7 +85,7 @@ def test_cancelling_a_sleep_cancels_its_timer(loop):
     task = loop.create_task(sleep(3600))
     loop.stop()
     loop.run_forever()
-    [(_, _, timer)] = loop._scheduled
+    [(_, timer)] = loop._scheduled
     task.cancel()
     with pytest.raises(CancelledError):
         loop.run_until_complete(task)

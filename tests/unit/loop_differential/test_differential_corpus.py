@@ -15,11 +15,6 @@ from differential_programs import PROGRAMS
 
 #: Programs where modern.loop is known to differ from asyncio, with the reason (see the report).
 KNOWN_DIVERGENCES: Dict[str, str] = {
-    "timers_with_equal_deadlines": (
-        "modern.loop keys its timer heap on (when, sequence), so timers with one deadline run "
-        "first-in first-out (0..6); asyncio's heap compares TimerHandles by `when` alone, so ties come "
-        "out in heapq's order, which depends on the heap's history (here 0, 2, 6, 5, 1, 3, 4)"
-    ),
 }
 
 
