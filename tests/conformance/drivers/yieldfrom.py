@@ -169,6 +169,8 @@ class YieldFromOnAsyncioDriver(_YieldFromDriver):
     def _close_loop(self, loop: Any) -> None:
         try:
             loop.run_until_complete(loop.shutdown_asyncgens())
+            if hasattr(loop, "shutdown_default_executor"):  # 3.9+: a name lookup may have started its thread
+                loop.run_until_complete(loop.shutdown_default_executor())
         finally:
             loop.close()
 
