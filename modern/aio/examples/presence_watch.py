@@ -1,0 +1,82 @@
+"""Presence watch: log in, send a contact list, print every status change with its description.
+
+Native coroutines on asyncio: one coroutine reads the client's events top to bottom.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import List, Optional, Tuple
+
+from gadu import events as ev
+from gadu import packets as pk
+from modern.aio import GGClient, LoginError
+
+__all__ = ["FRIENDS_ONLY", "changes_in", "describe", "main", "parse_args", "presence_watch"]
+
+#: Seen only by the contacts our list names: they see us appear once the list has reached the server.
+FRIENDS_ONLY = pk.GG_STATUS_AVAIL | pk.GG_STATUS_FRIENDS_MASK
+STATUS_NAMES = {pk.GG_STATUS_AVAIL: "available", pk.GG_STATUS_AVAIL_DESCR: "available",
+                pk.GG_STATUS_BUSY: "busy", pk.GG_STATUS_BUSY_DESCR: "busy",
+                pk.GG_STATUS_NOT_AVAIL: "offline", pk.GG_STATUS_NOT_AVAIL_DESCR: "offline"}
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Print every status change of some Gadu-Gadu contacts.")
+    parser.add_argument("--server", default="127.0.0.1:8074", metavar="HOST:PORT", help="the GG server")
+    parser.add_argument("--uin", type=int, default=1001, help="our GG number (default 1001)")
+    parser.add_argument("--password", default="alice", help="our password (default alice)")
+    parser.add_argument("--contacts", type=int, nargs="+", default=[1002, 1003, 1004], metavar="UIN",
+                        help="whom to watch (default 1002 1003 1004)")
+    parser.add_argument("--max-changes", type=int, metavar="N", help="log off after N changes (default never)")
+    args = parser.parse_args(argv)
+    host, _, port = args.server.rpartition(":")
+    if not host or not port.isdigit():
+        parser.error(f"--server {args.server!r}: expected HOST:PORT, e.g. 127.0.0.1:8074")
+    if args.max_changes is not None and args.max_changes < 1:
+        parser.error("--max-changes must be at least 1")
+    args.address = (host, int(port))
+    return args
+
+
+def changes_in(event: ev.Event) -> Tuple[ev.StatusChanged, ...]:
+    """The list's answer holds the contacts online now; after it, each change comes as it happens."""
+    if isinstance(event, ev.ContactsReply):
+        return event.entries
+    return (event,) if isinstance(event, ev.StatusChanged) else ()
+
+
+def describe(change: ev.StatusChanged) -> str:
+    name = STATUS_NAMES.get(change.status & pk.GG_STATUS_MASK, f"in status 0x{change.status:x}")
+    return f"{change.uin} is {name}: {change.description}" if change.description else f"{change.uin} is {name}"
+
+
+async def presence_watch(args: argparse.Namespace) -> int:
+    async with GGClient(*args.address) as client:
+        await client.login(args.uin, args.password, status=FRIENDS_ONLY)
+        print(f"logged in as {args.uin}, watching {' '.join(map(str, args.contacts))}")
+        await client.notify(args.contacts)
+        changes = 0
+        async for event in client.events():
+            for change in changes_in(event):
+                print(describe(change))
+                changes += 1
+                if changes == args.max_changes:
+                    client.logoff()
+    # events() ends after the Closed event, the last one of every connection.
+    print(f"logged off after {changes} change(s)" if event.clean else f"disconnected: {event.reason}")
+    return 0 if event.clean else 1
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        return asyncio.run(presence_watch(args))
+    except (OSError, LoginError) as exc:
+        print(f"failed: {exc}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
