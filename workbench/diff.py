@@ -115,6 +115,21 @@ def _squeezed(lines: Sequence[str]) -> str:
     return re.sub(r"\s+", "", "".join(lines))
 
 
+def _noise_rows(old_lines: List[str], i1: int, i2: int, new_lines: List[str], j1: int, j2: int) -> List[Row]:
+    """Rows for a block that differs only in white space: a line pairs with the line it re-spaces,
+    and a blank line (or a line split in two) stands on its own side, never beside an unrelated one."""
+    inner = difflib.SequenceMatcher(None, [_squeezed([line]) for line in old_lines[i1:i2]],
+                                    [_squeezed([line]) for line in new_lines[j1:j2]], autojunk=False)
+    rows: List[Row] = []
+    for tag, a1, a2, b1, b2 in inner.get_opcodes():
+        if tag == "equal":
+            rows.extend(Row(i1 + a1 + k, j1 + b1 + k, "noise") for k in range(a2 - a1))
+            continue
+        rows.extend(Row(i1 + k, None, "noise") for k in range(a1, a2))
+        rows.extend(Row(None, j1 + k, "noise") for k in range(b1, b2))
+    return rows
+
+
 def compare(old_label: str, old_lines: List[str], new_label: str, new_lines: List[str],
             context: int = CONTEXT_LINES) -> FileDiff:
     """Pair the lines of two files, find the hunks, and attach the migration map's notes."""
@@ -126,9 +141,11 @@ def compare(old_label: str, old_lines: List[str], new_label: str, new_lines: Lis
             rows.extend(Row(i1 + k, j1 + k, "same") for k in range(i2 - i1))
             continue
         # Re-spacing or a blank line added is noise: it shows where a real change is, never on its own.
-        kind = "noise" if _squeezed(old_lines[i1:i2]) == _squeezed(new_lines[j1:j2]) else "change"
+        if _squeezed(old_lines[i1:i2]) == _squeezed(new_lines[j1:j2]):
+            rows.extend(_noise_rows(old_lines, i1, i2, new_lines, j1, j2))
+            continue
         for k in range(max(i2 - i1, j2 - j1)):
-            rows.append(Row(i1 + k if i1 + k < i2 else None, j1 + k if j1 + k < j2 else None, kind))
+            rows.append(Row(i1 + k if i1 + k < i2 else None, j1 + k if j1 + k < j2 else None, "change"))
     spans: List[List[int]] = []
     for index, row in enumerate(rows):
         if row.kind != "change":

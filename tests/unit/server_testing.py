@@ -13,6 +13,8 @@ from typing import Any, Callable, Iterator, List, Optional, Type, TypeVar
 
 from gadu import events as ev
 from gadu.client import ClientConnection
+from gadu.framing import FrameParser
+from gadu.packets import GG_RECV_MSG_ACK, HEADER, Direction
 from gadu.server import ServerThread
 from gadu.server_config import ServerConfig
 
@@ -36,14 +38,16 @@ def running_server(**options: Any) -> Iterator[ServerThread]:
 class GGClient:
     """gadu.client.ClientConnection over a blocking loopback socket, for tests."""
 
-    def __init__(self, port: int, uin: int, password: str, rcvbuf: int = 0, **options: Any) -> None:
+    def __init__(self, port: int, uin: int, password: str, rcvbuf: int = 0, confirm_messages: bool = True,
+                 **options: Any) -> None:
         self.uin = uin
         self.conn = ClientConnection(uin, password, **options)
         self.events: List[Any] = []
         self.closed = False
-        #: False drops what the connection answers by itself (e.g. GG_RECV_MSG_ACK), to play a
-        #: client that loses messages before confirming them.
-        self.send_automatic = True
+        #: False drops the GG_RECV_MSG_ACKs the connection answers by itself, from the very first read
+        #: (an offline message can arrive in the same read as GG_LOGIN80_OK), to play a client that
+        #: loses messages before confirming them.
+        self.confirm_messages = confirm_messages
         self.sock = socket.socket()
         if rcvbuf:  # a small receive window makes the server buffer sooner (set before connecting)
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -85,7 +89,11 @@ class GGClient:
             self.closed = True
         self.events.extend(self.conn.receive_data(data))
         outgoing = self.conn.data_to_send()
-        if outgoing and not self.closed and self.send_automatic:
+        if outgoing and not self.confirm_messages:
+            frames = FrameParser(Direction.CLIENT_TO_SERVER).feed_frames(outgoing)
+            outgoing = b"".join(HEADER.pack(kind, len(body)) + bytes(body)
+                                for kind, body in frames if kind != GG_RECV_MSG_ACK)
+        if outgoing and not self.closed:
             self.sock.sendall(outgoing)
         return True
 

@@ -111,8 +111,7 @@ def test_an_offline_message_not_confirmed_comes_again_at_the_next_login(server):
     with GGClient.logged_in(server.port, ALICE) as alice:
         seq = alice.message(CAROL, "dojdzie na pewno")
         alice.wait(ev.MessageAck, seq=seq)
-    with GGClient.logged_in(server.port, CAROL) as carol:
-        carol.send_automatic = False  # read it, never confirm it
+    with GGClient.logged_in(server.port, CAROL, confirm_messages=False) as carol:  # read it, never confirm it
         assert carol.wait(ev.MessageReceived, seq=seq).text == "dojdzie na pewno"
     with GGClient.logged_in(server.port, CAROL) as carol:
         assert carol.wait(ev.MessageReceived, seq=seq).text == "dojdzie na pewno"  # confirmed this time

@@ -104,8 +104,23 @@ def test_sleep_is_usable_with_yield_from(loop):
 def test_gather_returns_results_in_argument_order_not_completion_order(loop):
     log = []
 
+    # The children finish in an order set by the test, not by timers: a loaded machine could delay
+    # one timer's scheduling past another's deadline.
+    futures = {name: loop.create_future() for name in ("slow", "fast", "mid")}
+
+    async def value_when_set(name):
+        value = await futures[name]
+        log.append(value)
+        return value
+
+    def finish_in_order(*names):
+        if names:
+            futures[names[0]].set_result(names[0])
+            loop.call_soon(finish_in_order, *names[1:])
+
     async def main():
-        return await gather(value_after(0.02, "slow", log), value_after(0, "fast", log), value_after(0.01, "mid", log))
+        loop.call_soon(finish_in_order, "fast", "mid", "slow")
+        return await gather(value_when_set("slow"), value_when_set("fast"), value_when_set("mid"))
 
     assert run(loop, main()) == ["slow", "fast", "mid"]
     assert log == ["fast", "mid", "slow"]
