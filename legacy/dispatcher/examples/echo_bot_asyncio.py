@@ -1,7 +1,7 @@
 """Echo bot: log in, send an empty contact list, answer every message with its own text (pygadu's bot).
 
-The same asynchat dispatcher, unchanged, inside asyncio: the bridge in compat serves its socket map
-from asyncio's selector and its timers from call_later, so new asyncio code can share the loop.
+The same dispatchers, unchanged, inside asyncio: the bridge in compat serves their socket map from
+asyncio's selector (and their timers from call_later), so new asyncio code can share the loop.
 """
 from __future__ import annotations
 

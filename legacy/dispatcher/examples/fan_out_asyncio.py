@@ -3,8 +3,8 @@
 The talk's update_index: start N requests together, wait for all, then process the results; a request
 that fails is reported with the others, not lost. Here a request is a message to the echo contact.
 
-The same asynchat dispatcher, unchanged, inside asyncio: the bridge in compat serves its socket map
-from asyncio's selector and its timers from call_later, so new asyncio code can share the loop.
+The same dispatchers, unchanged, inside asyncio: the bridge in compat serves their socket map from
+asyncio's selector (and their timers from call_later), so new asyncio code can share the loop.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Presence watch: log in, send a contact list, print every status change with its description.
 
-The same asynchat dispatcher, unchanged, inside asyncio: the bridge in compat serves its socket map
-from asyncio's selector and its timers from call_later, so new asyncio code can share the loop.
+The same dispatchers, unchanged, inside asyncio: the bridge in compat serves their socket map from
+asyncio's selector (and their timers from call_later), so new asyncio code can share the loop.
 """
 from __future__ import annotations
 

@@ -1,0 +1,89 @@
+"""Echo server: accept connections, send every byte back, say who came and went (no GG, bare I/O).
+
+The talk's socket echo server: nothing here but the loop and the sockets, so the style is all there is.
+
+The same dispatchers, unchanged, inside asyncio: the bridge in compat serves their socket map from
+asyncio's selector (and their timers from call_later), so new asyncio code can share the loop.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import sys
+from typing import Any, Callable, Dict, List, Optional
+
+from compat import asynchat, asyncore
+from compat.bridge import AsyncioBridge
+
+__all__ = ["EchoChannel", "EchoServer", "echo_server", "main", "parse_args"]
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="A TCP echo server: every byte comes back.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (default 0: a free one, printed)")
+    parser.add_argument("--max-clients", type=int, metavar="N", help="stop after serving N clients (default never)")
+    args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port {args.port}: expected 0 to 65535")
+    if args.max_clients is not None and args.max_clients < 1:
+        parser.error("--max-clients must be at least 1")
+    return args
+
+
+class EchoChannel(asynchat.async_chat):
+    def __init__(self, sock: socket.socket, number: int, server: EchoServer) -> None:
+        super().__init__(sock, map=server.socket_map)
+        self.set_terminator(None)  # no framing: every byte read goes to collect_incoming_data
+        self.number, self.server, self.echoed = number, server, 0
+
+    def collect_incoming_data(self, data: bytes) -> None:
+        self.push(data)
+        self.echoed += len(data)
+
+    def handle_close(self) -> None:
+        self.close()
+        print(f"client {self.number} left after {self.echoed} bytes")
+        self.server.client_left()
+
+
+class EchoServer(asyncore.dispatcher):
+    def __init__(self, args: argparse.Namespace, done: Callable[[int], Any], map: Dict[int, Any]) -> None:
+        super().__init__(map=map)
+        self.socket_map, self.max_clients, self.done = map, args.max_clients, done
+        self.accepted = self.connected_clients = 0
+        self.create_socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.set_reuse_addr()
+        self.bind((args.host, args.port))
+        self.listen(5)
+        print(f"listening on {args.host}:{self.socket.getsockname()[1]}")
+
+    def handle_accepted(self, sock: socket.socket, address: Any) -> None:
+        self.accepted += 1
+        self.connected_clients += 1
+        print(f"client {self.accepted} connected")
+        EchoChannel(sock, self.accepted, self)
+        if self.accepted == self.max_clients:
+            self.close()  # stop listening; the clients already here are served to the end
+
+    def client_left(self) -> None:
+        self.connected_clients -= 1
+        if not self.connected_clients and self.accepted == self.max_clients:
+            print(f"served {self.accepted} client(s)")
+            self.done(0)
+
+
+async def echo_server(args: argparse.Namespace) -> int:
+    bridge, exit_code = AsyncioBridge(), asyncio.get_running_loop().create_future()
+    EchoServer(args, exit_code.set_result, map=bridge.map)
+    return await exit_code
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    return asyncio.run(echo_server(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
