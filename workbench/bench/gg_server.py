@@ -1,0 +1,70 @@
+"""The GG variants' server: gadu.server.ReferenceServer in its own process, sized for the bench.
+
+The bench's accounts (base.FIRST_UIN on, password base.PASSWORD), room for 10,000 sessions and more,
+a listen backlog for 10,000 connections arriving in a burst, the echo contact as `gg-workbench serve`
+has it. The server itself is unchanged; only its loop's create_server gets the larger backlog.
+Run as `python -m workbench.bench.gg_server --users N`; SIGTERM stops it.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from typing import Any, List, Optional
+
+from gadu.server import ReferenceServer
+from gadu.server_config import ServerConfig
+
+from .base import FIRST_UIN, PASSWORD
+from .echo_server import BACKLOG
+from .machine import raise_file_limit
+
+__all__ = ["DEFAULT_USERS", "main"]
+
+#: Accounts created by default: the largest scenario (E2: 10,000 idle and one busy) with room to spare.
+DEFAULT_USERS = 12000
+
+
+class _BacklogLoop(asyncio.SelectorEventLoop):
+    """asyncio's loop, whose create_server listens with the bench's backlog unless told otherwise."""
+
+    async def create_server(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs.setdefault("backlog", BACKLOG)
+        return await super().create_server(*args, **kwargs)
+
+
+async def _serve(users: int) -> None:
+    config = ServerConfig(
+        users={FIRST_UIN + index: PASSWORD for index in range(users)},
+        host="127.0.0.1",
+        port=0,
+        max_connections=users + 1000,
+        login_timeout=120.0,
+    )
+    server = ReferenceServer(config)
+    await server.start()
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    print(f"PORT {server.port}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop(timeout=2.0)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workbench.bench.gg_server", description=__doc__)
+    parser.add_argument("--users", type=int, default=DEFAULT_USERS)
+    args = parser.parse_args(argv)
+    raise_file_limit()
+    loop = _BacklogLoop()
+    try:
+        loop.run_until_complete(_serve(args.users))
+    finally:
+        loop.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
