@@ -100,4 +100,4 @@ def scenarios(quick: bool = False) -> List[Scenario]:
     """Every scenario in table order; with `quick`, the small and short versions."""
     if not quick:
         return list(_FULL)
-    return [replace(s, seconds=0.15, warmup=0.05, **_QUICK_SIZES.get(s.key, {})) for s in _FULL]
+    return [replace(s, seconds=0.1, warmup=0.03, **_QUICK_SIZES.get(s.key, {})) for s in _FULL]
