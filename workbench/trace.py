@@ -1,0 +1,162 @@
+"""`gg-workbench trace EXAMPLE`: watch the loop turn. The yield-from version of an example runs on modern.loop
+with the loop's trace hook on, and each pass of `_run_once` is printed as it happens (PassRecord.describe).
+
+The example runs in this process, on a loop made here (the yield-from examples take one: `main(argv, loop)`);
+the reference server and the example's scripted counterpart (workbench.run) run in threads beside it.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import importlib
+import io
+import sys
+from typing import List, Optional, Sequence, TextIO
+
+import modern.loop
+from gadu.server import ServerThread
+from gadu.server_config import ServerConfig
+from workbench.examples import ExampleError, Examples
+from workbench.run import (
+    DEFAULT_SCENARIO,
+    SCENARIOS,
+    STEP_TIMEOUT,
+    Address,
+    Console,
+    CounterpartThread,
+    OutputWatch,
+    module_name,
+    parse_address,
+    tapped_stdout,
+)
+
+__all__ = ["TRACED_STYLE", "add_parser", "run", "trace_example"]
+
+#: The style whose loop is ours to watch: the yield-from examples on modern.loop.
+TRACED_STYLE = "yieldfrom"
+
+
+class _PassPrinter:
+    """The trace hook: one line per pass; after `limit` passes it cancels every task of the loop."""
+
+    def __init__(self, loop: modern.loop.EventLoop, console: Console, limit: Optional[int]) -> None:
+        self.loop, self.console, self.limit = loop, console, limit
+        self.passes = self.callbacks = 0
+        self.select_time = self.callback_time = 0.0
+        self.stopped = False
+
+    def __call__(self, record: modern.loop.PassRecord) -> None:
+        self.passes += 1
+        self.callbacks += len(record.callbacks)
+        self.select_time += record.select_time
+        self.callback_time += record.callback_time
+        self.console.line(record.describe())
+        if self.limit is not None and self.passes >= self.limit:
+            # Cancelled, each coroutine runs its `finally` and closes its sockets in the passes that follow.
+            self.loop.set_trace(None)
+            self.stopped = True
+            for task in modern.loop.all_tasks(self.loop):
+                task.cancel()
+
+
+def trace_example(
+    name: str,
+    *,
+    limit: Optional[int] = None,
+    server: Optional[Address] = None,
+    extra: Sequence[str] = (),
+    stream: Optional[TextIO] = None,
+    examples: Optional[Examples] = None,
+) -> int:
+    """Run the yield-from version of `name` on a traced modern.loop; the example's exit code (0 when stopped
+    at `limit`). ExampleError when there is no such example in the yield-from style."""
+    examples = examples if examples is not None else Examples()
+    path = examples.path(name, TRACED_STYLE)
+    module = importlib.import_module(module_name(examples.root, path))
+    console = Console(stream)
+    scenario = SCENARIOS.get(name, DEFAULT_SCENARIO)
+    with contextlib.ExitStack() as stack:
+        if server is None and scenario.needs_server:
+            thread = stack.enter_context(ServerThread(ServerConfig(port=0)))
+            server = ("127.0.0.1", thread.port)
+            console.line(f"trace: reference server on 127.0.0.1:{thread.port}")
+        argv = scenario.arguments(server or ("127.0.0.1", 0)) + list(extra)
+        try:
+            args = module.parse_args(argv)
+        except SystemExit as exc:  # the example's own parser has said what is wrong
+            return int(exc.code or 0)
+        watch = OutputWatch()
+        counterpart: Optional[CounterpartThread] = None
+        if scenario.counterpart is not None:
+            # Quiet: its lines would come from another thread, in the middle of the trace.
+            quiet = Console(io.StringIO())
+            counterpart = CounterpartThread(functools.partial(scenario.counterpart, server, args, watch, quiet))
+            stack.callback(counterpart.join)
+            stack.callback(counterpart.stop)
+            counterpart.start()
+            if scenario.starts_first:
+                counterpart.ready.wait(STEP_TIMEOUT)
+        loop = modern.loop.new_event_loop()
+        printer = _PassPrinter(loop, console, limit)
+        loop.set_trace(printer)
+        console.line(f"trace: {module.__name__} on modern.loop, one line per pass of _run_once"
+                     + (f", stopping after {limit}" if limit is not None else ""))
+        try:
+            with tapped_stdout(watch.feed):
+                code = module.main(argv, loop=loop)
+        except modern.loop.CancelledError:
+            if not printer.stopped:
+                raise
+            code = 0
+        finally:
+            if not loop.is_closed():
+                loop.close()
+        if printer.stopped:
+            console.line(f"trace: stopped after {printer.passes} passes; the example was cancelled and closed "
+                         "its connections")
+        console.line(f"trace: {printer.passes} passes ran {printer.callbacks} callbacks in "
+                     f"{printer.callback_time:.6f}s, and waited {printer.select_time:.6f}s in select")
+        if counterpart is not None and not printer.stopped:
+            counterpart.join(STEP_TIMEOUT)
+            if counterpart.error is not None:
+                console.line(f"trace: the scripted counterpart failed: {counterpart.error}")
+                code = code or 1
+        return int(code)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of passes of at least 1, got {value}")
+    return value
+
+
+def add_parser(subparsers) -> None:  # type: ignore[no-untyped-def]
+    parser = subparsers.add_parser(
+        "trace", help="run an example on modern.loop and print every pass of its _run_once",
+        description="Run the yield-from version of an example on the from-scratch loop (modern.loop) with its "
+        "trace hook on: each pass of _run_once prints its number, how long select waited and which file "
+        "descriptors it reported, how many timers fell due, and which callbacks ran in how long. The "
+        "reference server and the example's scripted counterpart run beside it, as for `gg-workbench run`.",
+    )
+    parser.add_argument("example", help="example name (gg-workbench diff --list shows them)")
+    parser.add_argument("--limit", type=_positive, metavar="N", help="stop after N passes (the example is cancelled)")
+    parser.add_argument("--server", type=parse_address, metavar="HOST:PORT",
+                        help="use this GG server instead of starting one")
+    parser.add_argument("example_args", nargs=argparse.REMAINDER, help="-- then arguments for the example")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    extra: List[str] = list(args.example_args)
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
+    try:
+        return trace_example(args.example, limit=args.limit, server=args.server, extra=extra)
+    except ExampleError as exc:
+        print(f"gg-workbench trace: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gg-workbench trace: interrupted", file=sys.stderr)
+        return 130
