@@ -7,7 +7,7 @@ import sys
 from typing import List, Optional
 
 #: Modules under workbench/ that each add one subcommand through `add_parser(subparsers)`.
-COMMAND_MODULES: List[str] = ["report", "serve", "diff", "bench"]
+COMMAND_MODULES: List[str] = ["report", "serve", "diff", "bench", "run", "trace", "demo"]
 
 
 def package_version() -> str:
