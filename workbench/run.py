@@ -49,6 +49,7 @@ __all__ = [
     "parse_example_args",
     "run",
     "run_example",
+    "split_words",
 ]
 
 #: How long a counterpart waits for any one thing: a contact to appear, an echo, a line of output.
@@ -565,12 +566,23 @@ def run_example(
         return 0 if code == 0 and not deadline.is_set() else (code or 1)
 
 
-def add_parser(subparsers) -> None:  # type: ignore[no-untyped-def]
-    parser = subparsers.add_parser(
-        "run", help="run one example against the embedded reference server",
+def split_words(words: Sequence[str]) -> Tuple[List[str], List[str]]:
+    """The command's own words, and those after the first `--`, which go to the example."""
+    words = list(words)
+    if "--" in words:
+        at = words.index("--")
+        return words[:at], words[at + 1:]
+    return words, []
+
+
+def _options() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gg-workbench run",
+        usage="gg-workbench run EXAMPLE --style STYLE [--server HOST:PORT] [--timeout SECONDS] [-- EXAMPLE ARGS]",
         description="Run one example in one style: the reference server starts on a free loopback port "
         "(unless --server), the example gets arguments that make it end, and where it needs someone to talk "
-        "to, a scripted user (the aio client) plays that part. Arguments after -- go to the example.",
+        "to, a scripted user (the aio client) plays that part. Arguments after -- go to the example, after "
+        "the defaults, so they win.",
         epilog="styles: " + ", ".join(style.name for style in STYLES)
         + ". Example: gg-workbench run echo_bot --style dispatcher -- --max-messages 2",
     )
@@ -580,19 +592,29 @@ def add_parser(subparsers) -> None:  # type: ignore[no-untyped-def]
                         help="use this GG server instead of starting one (its demo users must exist)")
     parser.add_argument("--timeout", type=float, default=RUN_TIMEOUT, metavar="SECONDS",
                         help=f"stop the example after this long (default {RUN_TIMEOUT:g})")
-    parser.add_argument("example_args", nargs=argparse.REMAINDER, help="-- then arguments for the example")
+    return parser
+
+
+def add_parser(subparsers) -> None:  # type: ignore[no-untyped-def]
+    # Everything after the command word is parsed in run(): argparse cannot both take options after a
+    # positional and hand everything after `--` to someone else.
+    parser = subparsers.add_parser("run", help="run one example against the embedded reference server",
+                                   add_help=False, usage=_options().usage)
+    parser.add_argument("-h", "--help", action="store_true")
+    parser.add_argument("words", nargs=argparse.REMAINDER)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    extra = list(args.example_args)
-    if extra[:1] == ["--"]:
-        extra = extra[1:]
-    if not args.timeout > 0:
-        print("gg-workbench run: error: --timeout must be positive", file=sys.stderr)
-        return 2
+    own, extra = split_words(args.words)
+    if args.help:
+        own = ["--help"]
+    options = _options()
+    parsed = options.parse_args(own)
+    if not parsed.timeout > 0:
+        options.error("--timeout must be positive")
     try:
-        return run_example(args.example, args.style, extra, server=args.server, timeout=args.timeout)
+        return run_example(parsed.example, parsed.style, extra, server=parsed.server, timeout=parsed.timeout)
     except ExampleError as exc:
         print(f"gg-workbench run: error: {exc}", file=sys.stderr)
         return 2

@@ -12,7 +12,7 @@ import functools
 import importlib
 import io
 import sys
-from typing import List, Optional, Sequence, TextIO
+from typing import Optional, Sequence, TextIO
 
 import modern.loop
 from gadu.server import ServerThread
@@ -28,6 +28,7 @@ from workbench.run import (
     OutputWatch,
     module_name,
     parse_address,
+    split_words,
     tapped_stdout,
 )
 
@@ -132,9 +133,10 @@ def _positive(text: str) -> int:
     return value
 
 
-def add_parser(subparsers) -> None:  # type: ignore[no-untyped-def]
-    parser = subparsers.add_parser(
-        "trace", help="run an example on modern.loop and print every pass of its _run_once",
+def _options() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gg-workbench trace",
+        usage="gg-workbench trace EXAMPLE [--limit N] [--server HOST:PORT] [-- EXAMPLE ARGS]",
         description="Run the yield-from version of an example on the from-scratch loop (modern.loop) with its "
         "trace hook on: each pass of _run_once prints its number, how long select waited and which file "
         "descriptors it reported, how many timers fell due, and which callbacks ran in how long. The "
@@ -144,16 +146,25 @@ def add_parser(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument("--limit", type=_positive, metavar="N", help="stop after N passes (the example is cancelled)")
     parser.add_argument("--server", type=parse_address, metavar="HOST:PORT",
                         help="use this GG server instead of starting one")
-    parser.add_argument("example_args", nargs=argparse.REMAINDER, help="-- then arguments for the example")
+    return parser
+
+
+def add_parser(subparsers) -> None:  # type: ignore[no-untyped-def]
+    # Parsed in run(), as for `gg-workbench run`: options may follow the example, and `--` ends them.
+    parser = subparsers.add_parser("trace", help="run an example on modern.loop and print every pass of its "
+                                   "_run_once", add_help=False, usage=_options().usage)
+    parser.add_argument("-h", "--help", action="store_true")
+    parser.add_argument("words", nargs=argparse.REMAINDER)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    extra: List[str] = list(args.example_args)
-    if extra[:1] == ["--"]:
-        extra = extra[1:]
+    own, extra = split_words(args.words)
+    if args.help:
+        own = ["--help"]
+    parsed = _options().parse_args(own)
     try:
-        return trace_example(args.example, limit=args.limit, server=args.server, extra=extra)
+        return trace_example(parsed.example, limit=parsed.limit, server=parsed.server, extra=extra)
     except ExampleError as exc:
         print(f"gg-workbench trace: error: {exc}", file=sys.stderr)
         return 2
