@@ -12,13 +12,14 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import functools
 import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Deque, Dict, List, NamedTuple, Optional, Sequence, TextIO, Tuple, Union
+from typing import Callable, Deque, Dict, List, NamedTuple, Optional, Sequence, TextIO, Tuple, Union
 
 from gadu.server import ServerThread
 from gadu.server_config import DEMO_USERS, ECHO_UIN, ServerConfig
@@ -81,6 +82,9 @@ class Bot:
         self.output: Deque[str] = collections.deque(maxlen=KEPT_LINES)
         self.live: Optional[Console] = None  # set: each line is also printed as it comes
         self.exchanges: List[Exchange] = []
+        #: Called (from the output thread) once the bot's output has ended: it has exited.
+        self.on_exit: Optional[Callable[[], None]] = None
+        self.exited = False
         self._pump: Optional[threading.Thread] = None
 
     def start(self, server: Address, root: Path, rounds: Optional[int]) -> None:
@@ -104,6 +108,11 @@ class Bot:
             live = self.live
             if live is not None:
                 live.line(f"  [{self.style} bot] {line}")
+        self.exited = True
+        on_exit = self.on_exit
+        if on_exit is not None:
+            with contextlib.suppress(RuntimeError):  # the conversation's loop has closed: nobody waits
+                on_exit()
 
     def wait(self, timeout: float) -> Optional[int]:
         """The exit code, or None if it is still running after `timeout` seconds."""
@@ -152,8 +161,15 @@ async def _converse(server: Address, bots: Sequence[Bot], texts: Sequence[str], 
             online[bot.uin].add_done_callback(
                 lambda future, bot=bot: future.cancelled() or future.exception() or console.line(
                     f"demo: {bot.name} is online after {loop.time() - started:.2f} s"))
+            # A bot that exits before it comes online fails the demo now, not at the end of the timeout.
+            bot.on_exit = functools.partial(loop.call_soon_threadsafe, _gone, online[bot.uin], bot)
+            if bot.exited:
+                _gone(online[bot.uin], bot)
         await user.watch([bot.uin for bot in bots])
         _, missing = await asyncio.wait(list(online.values()), timeout=START_TIMEOUT)
+        for future in online.values():
+            if future.done() and future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
         if missing:
             late = [bot.name for bot in bots if online[bot.uin] in missing]
             raise CounterpartError(f"{', '.join(late)} did not come online within {START_TIMEOUT:g} s")
@@ -169,12 +185,21 @@ async def _converse(server: Address, bots: Sequence[Bot], texts: Sequence[str], 
 
         await asyncio.gather(*(chat(bot) for bot in bots))
     finally:
+        for bot in bots:
+            bot.on_exit = None
         await user.close()
+
+
+def _gone(online: asyncio.Future[None], bot: Bot) -> None:
+    if not online.done():
+        online.set_exception(CounterpartError(f"{bot.name} stopped before it came online"))
 
 
 def _print_transcript(bots: Sequence[Bot], console: Console) -> None:
     _, _, name = SCRIPTED_USER
     you = f"{name} ({SCRIPTED_USER[0]})"
+    if not any(bot.exchanges for bot in bots):
+        return
     console.line("")
     console.line("Transcript")
     for bot in bots:
@@ -266,8 +291,8 @@ def run_demo(
                 console.line("")
             console.line("demo: stopping the bots and the server")
             return 0
-        for bot in bots:
-            code = bot.wait(STEP_TIMEOUT if not failures else 0.5)
+        for bot in bots if not failures else ():  # after a failure they are stopped, not waited for
+            code = bot.wait(STEP_TIMEOUT)
             if code is None:
                 failures.append(f"{bot.name} was still running after its {rounds} messages")
             elif code != 0:

@@ -39,6 +39,7 @@ __all__ = [
     "Console",
     "CounterpartError",
     "CounterpartThread",
+    "LineTap",
     "OutputWatch",
     "Scenario",
     "ScriptedUser",
@@ -50,6 +51,7 @@ __all__ = [
     "run",
     "run_example",
     "split_words",
+    "tapped_stdout",
 ]
 
 #: How long a counterpart waits for any one thing: a contact to appear, an echo, a line of output.
@@ -145,7 +147,7 @@ def _resolve(future: Any, value: Any) -> None:
         future.set_result(value)
 
 
-class _LineTap(io.TextIOBase):
+class LineTap(io.TextIOBase):
     """A text stream that passes writes on and hands each complete line to a callback (for in-process runs)."""
 
     def __init__(self, target: TextIO, on_line: Callable[[str], None]) -> None:
@@ -167,9 +169,10 @@ class _LineTap(io.TextIOBase):
 
 
 @contextlib.contextmanager
-def tapped_stdout(on_line: Callable[[str], None]) -> Any:
-    """sys.stdout passes through and feeds `on_line` with each line printed (by any thread) meanwhile."""
-    tap = _LineTap(sys.stdout, on_line)
+def tapped_stdout(on_line: Callable[[str], None], target: Optional[TextIO] = None) -> Any:
+    """sys.stdout goes on to `target` (the current sys.stdout by default) and feeds `on_line` with each line
+    printed meanwhile, by any thread."""
+    tap = LineTap(sys.stdout if target is None else target, on_line)
     with contextlib.redirect_stdout(tap):  # type: ignore[type-var]
         yield tap
 
