@@ -69,6 +69,8 @@ def presence_watch(reactor: Reactor, args: argparse.Namespace) -> int:
     def on_event(event):
         nonlocal changes, exit_code
         for change in changes_in(event):
+            if changes == args.max_changes:
+                break  # logged off already: what still comes is not watched
             print(describe(change))
             changes += 1
             if changes == args.max_changes:

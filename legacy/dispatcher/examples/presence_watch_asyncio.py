@@ -65,6 +65,8 @@ class PresenceWatch(GaduClient):
             self.on_status(change)
 
     def on_status(self, event: ev.StatusChanged) -> None:
+        if self.changes == self.max_changes:
+            return  # logged off already: what still comes is not watched
         print(describe(event))
         self.changes += 1
         if self.changes == self.max_changes:

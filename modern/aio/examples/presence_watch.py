@@ -60,6 +60,8 @@ async def presence_watch(args: argparse.Namespace) -> int:
         changes = 0
         async for event in client.events():
             for change in changes_in(event):
+                if changes == args.max_changes:
+                    break  # logged off already: what still comes is not watched
                 print(describe(change))
                 changes += 1
                 if changes == args.max_changes:

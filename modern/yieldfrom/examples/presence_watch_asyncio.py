@@ -68,6 +68,8 @@ def presence_watch(loop: Any, args: argparse.Namespace) -> Any:
         while not isinstance(event, ev.Closed):
             event = yield from client.next_event()
             for change in changes_in(event):
+                if changes == args.max_changes:
+                    break  # logged off already: what still comes is not watched
                 print(describe(change))
                 changes += 1
                 if changes == args.max_changes:
