@@ -90,6 +90,10 @@ Contact = Union[int, pk.NotifyEntry]
 class ClientConnection:
     """One client session of GG 8.0, as libgadu 1.12.2 speaks it with protocol 0x2e."""
 
+    # Slots: a client with 10,000 idle sessions holds 10,000 of these.
+    __slots__ = ("_clock", "_last_seq", "_login", "_outbox", "_parser", "_password", "features", "flags", "state",
+                 "uin")
+
     def __init__(
         self,
         uin: int,
@@ -111,7 +115,9 @@ class ClientConnection:
         self._password = password.encode("utf-8") if isinstance(password, str) else bytes(password)
         if b"\x00" in self._password:
             raise ValueError("a password cannot contain a NUL byte")
-        self._login = pk.Login80(
+        # Until the WELCOME is answered: then neither the password nor the template is needed again,
+        # and a session that stays open for days should not hold them (nor their bytes).
+        self._login: Optional[pk.Login80] = pk.Login80(
             uin, hash_type, bytes(64), status, flags, features, version, description, image_size=image_size
         )
         self._login.body()  # refuse a bad uin, status or description now, not when WELCOME arrives
@@ -184,10 +190,12 @@ class ClientConnection:
             return [ev.Pong()]
         if isinstance(packet, pk.Welcome):
             login = self._login
+            assert login is not None  # a second WELCOME is refused by the table (LOGGING_IN)
             field = login_hash_field(login.hash_type, self._password, packet.seed)
             self._outbox += pk.Login80(login.uin, login.hash_type, field, login.status, login.flags,
                                        login.features, login.version, login.description,
                                        image_size=login.image_size).encode()
+            self._login, self._password = None, b""
             return []
         if isinstance(packet, pk.Login80Ok):
             return [ev.LoginOk()]

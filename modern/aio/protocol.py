@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from typing import Deque, Dict, Optional, Set
+import threading
+from typing import Deque, Dict, List, Optional
 
 from gadu import events as ev
 from gadu.client import ClientConnection, ClientState
@@ -26,8 +27,9 @@ __all__ = [
     "GGProtocol",
 ]
 
-#: The reused read buffer: a whole frame (8 + 65535 bytes) fits in one read, and it is allocated once,
-#: where asyncio's plain Protocol allocates (and glibc maps and unmaps) 256 KiB on every read.
+#: The reused read buffer: a whole frame (8 + 65535 bytes) fits in one read, and it is allocated once
+#: per thread and shared by that thread's connections (see _thread_read_view), where asyncio's plain
+#: Protocol allocates (and glibc maps and unmaps) 256 KiB on every read.
 READ_BUFFER_SIZE = 128 * 1024
 #: Events kept for a reader that falls behind; past it the client stops reading from the server
 #: (backpressure, as asyncio's StreamReader does past its limit) until events() catches up.
@@ -40,6 +42,19 @@ ACK_BACKLOG = 4096
 WRITE_LIMIT = 4 * 1024 * 1024
 #: Bytes a server may send before login() hands them to the core: one whole frame (the GG_WELCOME).
 _EARLY_LIMIT = HEADER_SIZE + MAX_FRAME
+
+_read_buffers = threading.local()
+
+
+def _thread_read_view() -> memoryview:
+    """This thread's read buffer. One per connection would cost 128 KiB of RSS per idle session; one per
+    thread is safe because a loop runs in one thread and consumes each read (buffer_updated: the core
+    copies what it keeps) before it asks any protocol for a buffer again."""
+    view = getattr(_read_buffers, "view", None)
+    if view is None:
+        view = _read_buffers.view = memoryview(bytearray(READ_BUFFER_SIZE))
+    return view
+
 
 _MessageAck = ev.MessageAck
 _LoginOk = ev.LoginOk
@@ -62,6 +77,12 @@ class GGProtocol(asyncio.BufferedProtocol):
     protocol error, a local abort, a timeout) is the one reported.
     """
 
+    # Slots: one of these per session, 10,000 idle ones in a process are the bench's D scenario.
+    __slots__ = ("_ack_waiters", "_acks", "_close_timer", "_drain_waiters", "_early", "_end_delivered", "_ending",
+                 "_event_backlog", "_event_waiter", "_events", "_ping_handle", "_reading_paused", "_unacked",
+                 "_verdict", "_view", "_write_paused", "closed", "conn", "loop", "packet_log", "ping_interval",
+                 "transport")
+
     def __init__(self, loop: asyncio.AbstractEventLoop, *, label: str = "aio", log_packets: bool = False,
                  ping_interval: Optional[float] = None, event_backlog: int = EVENT_BACKLOG) -> None:
         self.loop = loop
@@ -71,8 +92,7 @@ class GGProtocol(asyncio.BufferedProtocol):
         self.packet_log = (
             PacketLog("client", label, logging.getLogger("gadu.client.packets")) if log_packets else None
         )
-        self._buffer = bytearray(READ_BUFFER_SIZE)
-        self._view = memoryview(self._buffer)
+        self._view = _thread_read_view()  # created on the loop's thread, like the connection
         self._early: Optional[bytearray] = bytearray()  # None once the core has it
         self._events: Deque[ev.Event] = collections.deque()
         self._event_backlog = event_backlog
@@ -80,11 +100,11 @@ class GGProtocol(asyncio.BufferedProtocol):
         self._reading_paused = False
         self._end_delivered = False
         self._verdict: Optional[asyncio.Future[ev.Event]] = None
-        self._unacked: Set[int] = set()
+        self._unacked: Dict[int, None] = {}  # seqs sent and not yet acked (a dict: smaller than a set)
         self._acks: Dict[int, ev.MessageAck] = {}
         self._ack_waiters: Dict[int, asyncio.Future[ev.MessageAck]] = {}
         self._write_paused = False
-        self._drain_waiters: Deque[asyncio.Future[None]] = collections.deque()
+        self._drain_waiters: List[asyncio.Future[None]] = []  # a list: an empty deque costs 600 bytes
         self._ping_handle: Optional[asyncio.TimerHandle] = None
         self._close_timer: Optional[asyncio.TimerHandle] = None
         #: The first reason the connection is ending for; reported as the Closed event.
@@ -148,8 +168,8 @@ class GGProtocol(asyncio.BufferedProtocol):
 
     def resume_writing(self) -> None:
         self._write_paused = False
-        while self._drain_waiters:
-            waiter = self._drain_waiters.popleft()
+        waiters, self._drain_waiters = self._drain_waiters, []
+        for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
 
@@ -269,11 +289,11 @@ class GGProtocol(asyncio.BufferedProtocol):
     # --- acks --------------------------------------------------------------------------------
 
     def expect_ack(self, seq: int) -> None:
-        self._unacked.add(seq)
+        self._unacked[seq] = None
 
     def _ack_arrived(self, ack: ev.MessageAck) -> None:
         seq = ack.seq
-        self._unacked.discard(seq)
+        self._unacked.pop(seq, None)
         waiter = self._ack_waiters.pop(seq, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(ack)
