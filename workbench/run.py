@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import contextvars
 import functools
 import importlib
 import io
@@ -52,6 +53,7 @@ __all__ = [
     "run_example",
     "split_words",
     "tapped_stdout",
+    "within",
 ]
 
 #: How long a counterpart waits for any one thing: a contact to appear, an echo, a line of output.
@@ -133,13 +135,40 @@ class OutputWatch:
             waiter = (regex, loop, future)
             self._waiters.append(waiter)
         try:
-            return await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
-            raise CounterpartError(f"the example printed no line matching {pattern!r} within {timeout:g} s") from None
+            return await within(future, timeout,
+                                 f"the example printed no line matching {pattern!r} within {timeout:g} s")
         finally:
             with self._lock:
                 if waiter in self._waiters:
                     self._waiters.remove(waiter)
+
+
+#: Set by CounterpartThread in its task's context: done once stop() has been called.
+_stopping: contextvars.ContextVar[Any] = contextvars.ContextVar("counterpart_stopping")
+
+
+async def within(awaitable: Any, timeout: float, message: str) -> Any:
+    """`await awaitable`, or CounterpartError(message) after `timeout` seconds, or as soon as the
+    counterpart is stopped.
+
+    Cancelling alone is not enough to stop a counterpart: asyncio.wait_for before 3.12 (the aio client
+    uses it) swallows a cancellation that arrives as its future completes, and the counterpart would go on
+    waiting here. So every wait also watches the stop signal.
+    """
+    future = asyncio.ensure_future(awaitable)
+    stopping = _stopping.get(None)
+    try:
+        done, _ = await asyncio.wait([future] if stopping is None else [future, stopping], timeout=timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        future.cancel()
+        raise
+    if future in done:
+        return future.result()
+    future.cancel()
+    if stopping is not None and stopping in done:
+        raise CounterpartError("the counterpart was stopped")
+    raise CounterpartError(message)
 
 
 def _resolve(future: Any, value: Any) -> None:
@@ -240,27 +269,27 @@ class ScriptedUser:
         self._answers.setdefault((to, text), collections.deque()).append(future)
         started = loop.time()
         await self.client.send_message(to, text)
-        try:
-            answered = await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
-            raise CounterpartError(f"{to} did not answer {text!r} within {timeout:g} s") from None
+        answered = await within(future, timeout, f"{to} did not answer {text!r} within {timeout:g} s")
         return float(answered - started)
 
     async def change_status(self, status: int, description: str = "") -> None:
         await self.client.change_status(status, description)
 
     async def close(self, description: str = "") -> None:
-        """Log off (when still connected), then let the reader take the Closed event."""
-        if not self.client.is_closed:
+        """Log off (when still connected), close, and let the reader end; whatever happens on the way."""
+        try:
+            if not self.client.is_closed:
+                await within(self.client.logoff(description), STEP_TIMEOUT, "no close after the logoff")
+        except Exception:
+            pass  # it ended meanwhile, the server is gone, or we are stopping: aclose() closes what is left
+        finally:
             try:
-                await asyncio.wait_for(self.client.logoff(description), STEP_TIMEOUT)
-            except (ConnectionError, asyncio.TimeoutError):
-                pass  # it ended meanwhile, or the server is gone: aclose() below closes what is left
-        await self.client.aclose()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+                await self.client.aclose()
+            finally:
+                if self._reader is not None:
+                    self._reader.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await self._reader
 
 
 _OFFLINE = frozenset((pk.GG_STATUS_NOT_AVAIL, pk.GG_STATUS_NOT_AVAIL_DESCR))
@@ -296,14 +325,12 @@ async def chat_with_echo_bot(address: Address, args: argparse.Namespace, watch: 
         ready()
         online = user.online_soon(bot)
         await user.watch([bot])
-        await asyncio.wait_for(online, STEP_TIMEOUT)
+        await within(online, STEP_TIMEOUT, f"the bot {bot} did not come online within {STEP_TIMEOUT:g} s")
         count = args.max_messages or len(ECHO_TEXTS)
         for text in itertools.islice(itertools.cycle(ECHO_TEXTS), count):
             took = await user.say(bot, text)
             console.line(f"run: scripted user {uin} said {text!r} to {bot}; the echo came back in {took * 1000:.1f} ms")
         return f"scripted user {uin} got {count} of {count} echoes from {bot}"
-    except asyncio.TimeoutError:
-        raise CounterpartError(f"the bot {bot} did not come online within {STEP_TIMEOUT:g} s") from None
     finally:
         await user.close()
 
@@ -320,15 +347,13 @@ async def change_statuses(address: Address, args: argparse.Namespace, watch: Out
         ready()
         # The watcher is "friends only": it shows up here once its list, which names us, has reached the
         # server. From then on it sees every change we make.
-        await asyncio.wait_for(online, STEP_TIMEOUT)
+        await within(online, STEP_TIMEOUT, f"the watcher {watcher} did not appear within {STEP_TIMEOUT:g} s")
         for status, description in PRESENCE_STEPS:
             await user.change_status(status, description)
             console.line(f"run: contact {contact} set status 0x{status:x} {description!r}")
         await user.close(PRESENCE_LOGOFF)
         console.line(f"run: contact {contact} logged off with {PRESENCE_LOGOFF!r}")
         return f"contact {contact} made {len(PRESENCE_STEPS) + 1} changes after logging in"
-    except asyncio.TimeoutError:
-        raise CounterpartError(f"the watcher {watcher} did not appear within {STEP_TIMEOUT:g} s") from None
     finally:
         await user.close()
 
@@ -341,17 +366,15 @@ async def talk_to_echo_server(address: Address, args: argparse.Namespace, watch:
     port = int(match.group(2))
     clients = args.max_clients or 2
     for number in range(1, clients + 1):
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), STEP_TIMEOUT)
+        late = f"the echo server did not answer client {number} within {STEP_TIMEOUT:g} s"
+        reader, writer = await within(asyncio.open_connection(host, port), STEP_TIMEOUT, late)
         try:
             for line in ECHO_SERVER_LINES:
                 writer.write(line)
                 await writer.drain()
-                echoed = await asyncio.wait_for(reader.readexactly(len(line)), STEP_TIMEOUT)
+                echoed = await within(reader.readexactly(len(line)), STEP_TIMEOUT, late)
                 if echoed != line:
                     raise CounterpartError(f"sent {line!r}, got back {echoed!r}")
-        except asyncio.TimeoutError:
-            raise CounterpartError(f"the echo server did not answer client {number} within {STEP_TIMEOUT:g} s") \
-                from None
         finally:
             writer.close()
             with contextlib.suppress(ConnectionError):
@@ -408,6 +431,9 @@ class CounterpartThread:
         self.error: Optional[BaseException] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._task: Optional[asyncio.Task[str]] = None
+        self._stopping = False
+        self._stop_signal: Any = None
+        self._lock = threading.Lock()  # stop() may come before the task exists
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> CounterpartThread:
@@ -417,10 +443,15 @@ class CounterpartThread:
     def _run(self) -> None:
         loop = self._loop = asyncio.new_event_loop()
         try:
-            self._task = loop.create_task(self._play(lambda: loop.call_soon_threadsafe(self.ready.set)))
-            self.summary = loop.run_until_complete(self._task)
+            stopping = self._stop_signal = loop.create_future()
+            _stopping.set(stopping)  # this thread's context, which the task below copies
+            with self._lock:
+                task = self._task = loop.create_task(self._play(lambda: loop.call_soon_threadsafe(self.ready.set)))
+                if self._stopping:
+                    self._stop_now()
+            self.summary = loop.run_until_complete(task)
         except asyncio.CancelledError:
-            self.error = CounterpartError("stopped before it had played its part")
+            self.error = CounterpartError("the counterpart was stopped")
         except BaseException as exc:
             self.error = exc
         finally:
@@ -434,10 +465,18 @@ class CounterpartThread:
                     self._on_finish()
 
     def stop(self) -> None:
-        loop, task = self._loop, self._task
+        with self._lock:
+            self._stopping = True
+            loop, task = self._loop, self._task
         if loop is not None and task is not None and not self.finished.is_set():
             with contextlib.suppress(RuntimeError):  # closed meanwhile: it has ended by itself
-                loop.call_soon_threadsafe(task.cancel)
+                loop.call_soon_threadsafe(self._stop_now)
+
+    def _stop_now(self) -> None:
+        if not self._stop_signal.done():
+            self._stop_signal.set_result(None)
+        if self._task is not None:
+            self._task.cancel()
 
     def join(self, timeout: float = STEP_TIMEOUT) -> None:
         self._thread.join(timeout)
@@ -546,7 +585,8 @@ def run_example(
         timer.start()
         stack.callback(timer.cancel)
         wake.wait()
-        if not output_done.is_set():
+        stopped = not output_done.is_set()
+        if stopped:
             why = "ran out of time" if deadline.is_set() else "lost its counterpart"
             console.line(f"run: {name} ({style}) {why}; stopping it")
             _stop_process(process)
@@ -564,9 +604,11 @@ def run_example(
             elif counterpart.summary:
                 console.line(f"run: {counterpart.summary}")
         console.line(f"run: {name} ({style}) exited with {code}")
+        if stopped or code < 0:  # stopped by us, or killed by a signal
+            return 1
         if code == 0 and counterpart is not None and counterpart.error is not None:
             return 1
-        return 0 if code == 0 and not deadline.is_set() else (code or 1)
+        return code
 
 
 def split_words(words: Sequence[str]) -> Tuple[List[str], List[str]]:
