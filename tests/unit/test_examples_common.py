@@ -149,7 +149,7 @@ def test_the_bridge_steps_change_a_few_lines(name):
     dispatcher = _diff_lines(name, "dispatcher", "dispatcher@asyncio")
     yieldfrom = _diff_lines(name, "yieldfrom", "yieldfrom@asyncio")
     assert len(dispatcher) <= 24, dispatcher
-    assert len(yieldfrom) <= 6, yieldfrom
+    assert len(yieldfrom) <= 8, yieldfrom  # the docstring's style paragraph, and one import
     assert not any(re.match(r"[+-]\s+(def|class) ", line) and "main" not in line and name not in line
                    for line in dispatcher), "the bridge step changes no class or handler"
 

@@ -1,7 +1,7 @@
 """Echo bot: log in, send an empty contact list, answer every message with its own text (pygadu's bot).
 
-Generator coroutines on the from-scratch loop (modern/loop): one coroutine reads the client's events top to
-bottom. `main(argv, loop)` runs on the loop it is given (gg-workbench trace passes one).
+Generator coroutines on the from-scratch loop (modern/loop): one coroutine reads the client's
+events top to bottom. `main(argv, loop)` runs on the loop it is given (gg-workbench trace passes one).
 """
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 The talk's update_index: start N requests together, wait for all, then process the results; a request
 that fails is reported with the others, not lost. Here a request is a message to the echo contact.
 
-Generator coroutines on the from-scratch loop (modern/loop): one coroutine reads the client's events top to
-bottom. `main(argv, loop)` runs on the loop it is given (gg-workbench trace passes one).
+Generator coroutines on the from-scratch loop (modern/loop): one task per question, gather waits for
+them all. `main(argv, loop)` runs on the loop it is given (gg-workbench trace passes one).
 """
 from __future__ import annotations
 

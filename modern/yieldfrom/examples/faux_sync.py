@@ -3,8 +3,9 @@
 The talk's bridge: create a Future, hand the call a callback that sets the Future's result or exception,
 and wait on the Future. The steps: log in, send a text to the echo contact, take its answer, ping, log off.
 
-Generator coroutines on the from-scratch loop (modern/loop): one coroutine reads the client's events top to
-bottom. `main(argv, loop)` runs on the loop it is given (gg-workbench trace passes one).
+Generator coroutines on the from-scratch loop (modern/loop), driving the callbacks client of
+legacy/callbacks unchanged: the loop has the methods its reactor had, so only the way its answers are
+waited for changes. `main(argv, loop)` runs on the loop it is given (gg-workbench trace passes one).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Presence watch: log in, send a contact list, print every status change with its description.
 
-Generator coroutines on the from-scratch loop (modern/loop): one coroutine reads the client's events top to
-bottom. `main(argv, loop)` runs on the loop it is given (gg-workbench trace passes one).
+Generator coroutines on the from-scratch loop (modern/loop): one coroutine reads the client's
+events top to bottom. `main(argv, loop)` runs on the loop it is given (gg-workbench trace passes one).
 """
 from __future__ import annotations
 
