@@ -47,12 +47,14 @@ def faux_sync(reactor: Reactor, args: argparse.Namespace) -> int:
 
     def on_login(result, error):
         if error is not None:
-            return print(f"failed: {error}")  # the Closed event follows, and stops the reactor
+            print(f"failed: {error}")  # the Closed event follows, and stops the reactor
+            return
         print(f"logged in as {args.uin}")
 
         def on_ack(ack, error):
             if error is not None:
-                return print(f"failed: {error}")
+                print(f"failed: {error}")
+                return
             print(f"sent {args.text!r} to {ECHO_UIN}: {delivery(ack)}")
             if ack.status != pk.GG_ACK_DELIVERED:
                 client.abort()
@@ -64,13 +66,15 @@ def faux_sync(reactor: Reactor, args: argparse.Namespace) -> int:
 
         def on_pong(pong, error):
             if error is not None:
-                return print(f"failed: {error}")
+                print(f"failed: {error}")
+                return
             print("ping: pong")
 
             def on_logoff(closed, error):
                 nonlocal exit_code
                 if error is not None:
-                    return print(f"failed: {error}")
+                    print(f"failed: {error}")
+                    return
                 print("logged off")
                 exit_code = 0
 
