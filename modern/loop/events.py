@@ -54,7 +54,10 @@ class Handle:
 
     def _run(self) -> None:
         try:
-            self._context.run(self._callback, *self._args)
+            if self._args:
+                self._context.run(self._callback, *self._args)
+            else:  # readers and most callbacks: no tuple to build for the star call
+                self._context.run(self._callback)
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:

@@ -364,7 +364,22 @@ class EventLoop:
         # 5. Run the callbacks that are ready now, and only those: what they schedule waits for the next
         # pass, so that a callback rescheduling itself cannot starve I/O and timers.
         ntodo = len(ready)
-        if trace is None:
+        if trace is None and not self._debug:
+            # Handle._run inlined: one Python frame less for every callback of every pass.
+            for _ in range(ntodo):
+                handle = ready.popleft()
+                if handle._cancelled:
+                    continue
+                try:
+                    if handle._args:
+                        handle._context.run(handle._callback, *handle._args)
+                    else:
+                        handle._context.run(handle._callback)
+                except (SystemExit, KeyboardInterrupt):
+                    raise
+                except BaseException as exc:
+                    handle._report(exc)
+        elif trace is None:
             for _ in range(ntodo):
                 handle = ready.popleft()
                 if handle._cancelled:

@@ -53,6 +53,15 @@ def _set_nodelay(sock: socket.socket) -> None:
             pass
 
 
+def _check_write_data(data: Any) -> Union[bytes, bytearray, memoryview]:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data argument must be a bytes-like object, not {type(data).__name__!r}")
+    if isinstance(data, memoryview):
+        # Lengths count bytes, as send() does, whatever the view's item format.
+        return data.cast("B")
+    return data
+
+
 def _set_result_unless_cancelled(fut: Any, result: Any) -> None:
     if not fut.cancelled():
         fut.set_result(result)
@@ -240,13 +249,10 @@ class SocketTransport:
 
     def write(self, data: Union[bytes, bytearray, memoryview]) -> None:
         """Send `data` now if the kernel takes it, else buffer it; never blocks, never drops bytes."""
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"data argument must be a bytes-like object, not {type(data).__name__!r}")
+        if type(data) is not bytes:  # bytes, by far the most common, needs no check
+            data = _check_write_data(data)
         if self._eof:
             raise RuntimeError("Cannot call write() after write_eof()")
-        if isinstance(data, memoryview):
-            # Lengths below count bytes, as send() does, whatever the view's item format.
-            data = data.cast("B")
         if not data or self._conn_lost:
             return
         if not self._buffer:
