@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import enum
 import time
-from typing import Callable, Dict, Iterable, List, Optional, Tuple, Type, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Type, Union
 
 from . import events as ev
 from . import packets as pk
@@ -51,6 +51,10 @@ class ClientState(enum.Enum):
     CONNECTED = "CONNECTED"  # logged in: every send is allowed
     DISCONNECTING = "DISCONNECTING"  # the server is expected to close the stream
     CLOSED = "CLOSED"  # the stream ended, or a protocol error ended the connection
+
+    # Identity hashing (members are singletons): the transition table is looked up on every packet,
+    # and Enum's own __hash__ is a Python call.
+    __hash__ = object.__hash__
 
 
 S = ClientState
@@ -138,10 +142,11 @@ class ClientConnection:
         if self.state is S.CLOSED:
             raise RemoteProtocolError("the server sent data after the connection was closed (role: client)")
         try:
-            packets = self._parser.feed(data)
             events: List[ev.Event] = []
-            for packet in packets:
-                events.extend(self._handle(packet))
+            for packet in self._parser.feed(data):
+                event = self._handle(packet)
+                if event is not None:
+                    events.append(event)
             return events
         except ProtocolError:
             self.state = S.CLOSED
@@ -161,49 +166,60 @@ class ClientConnection:
         self._parser.feed_eof()  # raises TruncatedFrame when a packet was cut short
         return [ev.Closed(clean=state is S.DISCONNECTING, reason=_CLOSE_REASONS[state])]
 
-    def _handle(self, packet: pk.Packet) -> List[ev.Event]:
-        allowed = CLIENT_TRANSITIONS[self.state]
-        next_state = allowed.get(type(packet))
+    def _handle(self, packet: pk.Packet) -> Optional[ev.Event]:
+        kind = type(packet)
+        next_state = CLIENT_TRANSITIONS[self.state].get(kind)
         if next_state is None:
             raise RemoteProtocolError(
                 f"{packet.NAME} from the server is not allowed in state {self.state.name} (role: client)"
             )
         self.state = next_state
-        return self._react(packet)
+        react = _REACTIONS.get(kind)
+        # DisconnectAck: the close that follows says it; Unknown: ignored, as libgadu ignores it.
+        return react(self, packet) if react is not None else None
 
-    def _react(self, packet: pk.Packet) -> List[ev.Event]:
-        if isinstance(packet, pk.RecvMsg80):
-            if self.features & pk.GG_FEATURE_MSG_ACK:
-                self._outbox += pk.RecvMsgAck(packet.seq).encode()
-            return [ev.MessageReceived(packet.sender, packet.seq, packet.time, packet.msgclass,
-                                       packet.html, packet.plain, packet.text)]
-        if isinstance(packet, pk.Status80):
-            entry = packet.entry
-            return [ev.StatusChanged(entry.uin, entry.status, entry.description)]
-        if isinstance(packet, pk.NotifyReply80):
-            return [ev.ContactsReply(tuple(ev.StatusChanged(e.uin, e.status, e.description) for e in packet.entries))]
-        if isinstance(packet, pk.SendMsgAck):
-            return [ev.MessageAck(packet.recipient, packet.seq, packet.status)]
-        if isinstance(packet, pk.TypingNotify):
-            return [ev.Typing(packet.uin, packet.length)]
-        if isinstance(packet, pk.Pong):
-            return [ev.Pong()]
-        if isinstance(packet, pk.Welcome):
-            login = self._login
-            assert login is not None  # a second WELCOME is refused by the table (LOGGING_IN)
-            field = login_hash_field(login.hash_type, self._password, packet.seed)
-            self._outbox += pk.Login80(login.uin, login.hash_type, field, login.status, login.flags,
-                                       login.features, login.version, login.description,
-                                       image_size=login.image_size).encode()
-            self._login, self._password = None, b""
-            return []
-        if isinstance(packet, pk.Login80Ok):
-            return [ev.LoginOk()]
-        if isinstance(packet, (pk.Login80Failed, pk.LoginFailed)):
-            return [ev.LoginFailed()]
-        if isinstance(packet, pk.Disconnecting):
-            return [ev.Disconnecting()]
-        return []  # DisconnectAck: the close that follows says it; Unknown: ignored like libgadu
+    # What each packet from the server becomes (the table _REACTIONS, below the class, maps them).
+
+    def _on_recv_msg(self, packet: pk.RecvMsg80) -> ev.Event:
+        if self.features & pk.GG_FEATURE_MSG_ACK:
+            self._outbox += pk.RecvMsgAck.encode_seq(packet.seq)
+        return ev.MessageReceived(packet.sender, packet.seq, packet.time, packet.msgclass,
+                                  packet.html, packet.plain, packet.text)
+
+    def _on_send_msg_ack(self, packet: pk.SendMsgAck) -> ev.Event:
+        return ev.MessageAck(packet.recipient, packet.seq, packet.status)
+
+    def _on_status(self, packet: pk.Status80) -> ev.Event:
+        entry = packet.entry
+        return ev.StatusChanged(entry.uin, entry.status, entry.description)
+
+    def _on_notify_reply(self, packet: pk.NotifyReply80) -> ev.Event:
+        return ev.ContactsReply(tuple(ev.StatusChanged(e.uin, e.status, e.description) for e in packet.entries))
+
+    def _on_typing(self, packet: pk.TypingNotify) -> ev.Event:
+        return ev.Typing(packet.uin, packet.length)
+
+    def _on_pong(self, packet: pk.Pong) -> ev.Event:
+        return ev.Pong()
+
+    def _on_welcome(self, packet: pk.Welcome) -> None:
+        login = self._login
+        assert login is not None  # a second WELCOME is refused by the table (LOGGING_IN)
+        field = login_hash_field(login.hash_type, self._password, packet.seed)
+        self._outbox += pk.Login80(login.uin, login.hash_type, field, login.status, login.flags,
+                                   login.features, login.version, login.description,
+                                   image_size=login.image_size).encode()
+        self._login, self._password = None, b""
+        return None
+
+    def _on_login_ok(self, packet: pk.Login80Ok) -> ev.Event:
+        return ev.LoginOk()
+
+    def _on_login_failed(self, packet: pk.Packet) -> ev.Event:
+        return ev.LoginFailed()
+
+    def _on_disconnecting(self, packet: pk.Disconnecting) -> ev.Event:
+        return ev.Disconnecting()
 
     # --- sending ---------------------------------------------------------------------------------
 
@@ -254,7 +270,7 @@ class ClientConnection:
         seq = int(self._clock()) & 0xFFFFFFFF
         if self._last_seq is not None and seq <= self._last_seq:
             seq = self._last_seq + 1
-        data = pk.SendMsg80.from_text(recipient, seq, text, msgclass).encode()
+        data = pk.SendMsg80.encode_text(recipient, seq, text, msgclass)
         self._last_seq = seq
         return data, seq
 
@@ -276,3 +292,19 @@ class ClientConnection:
         self.state = S.DISCONNECTING
         return data
 
+
+#: The reaction to each packet type that means something to the application (a dict: one lookup,
+#: where a chain of isinstance tests costs one call per type tried).
+_REACTIONS: Dict[Type[pk.Packet], Callable[[ClientConnection, Any], Optional[ev.Event]]] = {
+    pk.RecvMsg80: ClientConnection._on_recv_msg,
+    pk.SendMsgAck: ClientConnection._on_send_msg_ack,
+    pk.Status80: ClientConnection._on_status,
+    pk.NotifyReply80: ClientConnection._on_notify_reply,
+    pk.TypingNotify: ClientConnection._on_typing,
+    pk.Pong: ClientConnection._on_pong,
+    pk.Welcome: ClientConnection._on_welcome,
+    pk.Login80Ok: ClientConnection._on_login_ok,
+    pk.Login80Failed: ClientConnection._on_login_failed,
+    pk.LoginFailed: ClientConnection._on_login_failed,
+    pk.Disconnecting: ClientConnection._on_disconnecting,
+}

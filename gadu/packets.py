@@ -268,6 +268,10 @@ class Direction(enum.Enum):
     CLIENT_TO_SERVER = "client->server"
     SERVER_TO_CLIENT = "server->client"
 
+    # Members are singletons compared by identity: hashing by identity is consistent with that, and
+    # runs in C, where Enum's own __hash__ (a Python method) costs a call on every registry lookup.
+    __hash__ = object.__hash__
+
 
 HEADER = struct.Struct("<II")
 _U32 = struct.Struct("<I")
@@ -278,6 +282,7 @@ _TYPING = struct.Struct("<HI")
 _LOGIN80 = struct.Struct("<I2sB64sIIIIHIHBB")
 _STATUS_ENTRY = struct.Struct("<IIIIHBBII")
 _SEND_MSG80 = struct.Struct("<IIIII")
+_SEND_MSG80_FRAME = struct.Struct("<IIIIIII")  # the header, then the SEND_MSG80 head
 _RECV_MSG80 = struct.Struct("<IIIIII")
 
 
@@ -707,6 +712,8 @@ def html_from_text(text: str) -> str:
 def plain_from_text(text: str) -> str:
     """The text as the CP1250 plain part can carry it: characters CP1250 lacks become '?',
     a byte order mark is dropped (libgadu encoding.c)."""
+    if text.isascii():  # CP1250 agrees with ASCII, and ASCII has no byte order mark
+        return text
     return text.replace("\ufeff", "").encode("cp1250", "replace").decode("cp1250")
 
 
@@ -725,6 +732,12 @@ def text_from_html(html: str) -> str:
     """Plain text from an HTML part, the way libgadu reads it (message.c gg_message_html_to_text):
     tags dropped, <br> as a newline, an image as a no-break space, the five entities and &nbsp;
     decoded, any other entity as '?'."""
+    if html.startswith(_SPAN) and html.endswith("</span>"):
+        # What html_from_text() (and libgadu) make of one line of text with nothing to escape: the
+        # inside is the text itself, with no tag or entity for the pattern below to find.
+        inner = html[len(_SPAN) : -len("</span>")]
+        if "<" not in inner and "&" not in inner:
+            return inner
     return _HTML_TOKEN.sub(_replace_html_token, html)
 
 
@@ -815,6 +828,24 @@ class SendMsg80(Packet):
         return head + parts + self.attributes
 
     @classmethod
+    def encode_text(cls, recipient: int, seq: int, text: str, msgclass: int = GG_CLASS_CHAT) -> bytes:
+        """`from_text(...).encode()` without the packet object: what a client sends for every message."""
+        if len(text) > MAX_MESSAGE:
+            raise MessageTooLong(len(text), MAX_MESSAGE)
+        if "\x00" in text:
+            raise LocalProtocolError("a message cannot contain NUL")
+        parts, offset_plain, offset_attr = _encode_message(
+            cls.NAME, _SEND_MSG80.size, html_from_text(text), plain_from_text(text))
+        length = _SEND_MSG80.size + len(parts) + len(DEFAULT_ATTRIBUTES)
+        if length > MAX_FRAME:
+            raise LocalProtocolError(f"{cls.NAME} body would be {length} bytes, above the {MAX_FRAME}-byte frame limit")
+        try:
+            head = _SEND_MSG80_FRAME.pack(cls.TYPE, length, recipient, seq, msgclass, offset_plain, offset_attr)
+        except struct.error as exc:
+            raise LocalProtocolError(f"cannot encode {cls.NAME}: a field is out of range ({exc})") from None
+        return head + parts + DEFAULT_ATTRIBUTES
+
+    @classmethod
     def decode(cls, payload: bytes) -> SendMsg80:
         _need(cls.NAME, payload, _SEND_MSG80.size + 1)
         recipient, seq, msgclass, offset_plain, offset_attr = _SEND_MSG80.unpack_from(payload)
@@ -887,6 +918,14 @@ class RecvMsgAck(Packet):
 
     def body(self) -> bytes:
         return _U32.pack(self.seq)
+
+    @classmethod
+    def encode_seq(cls, seq: int) -> bytes:
+        """`RecvMsgAck(seq).encode()` without the packet object: a client sends one per message received."""
+        try:
+            return _U32X3.pack(cls.TYPE, 4, seq)
+        except struct.error as exc:
+            raise LocalProtocolError(f"cannot encode {cls.NAME}: a field is out of range ({exc})") from None
 
     @classmethod
     def decode(cls, payload: bytes) -> RecvMsgAck:
