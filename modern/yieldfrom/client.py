@@ -59,6 +59,11 @@ HASH_TYPES: Dict[str, int] = {"sha1": GG_LOGIN_HASH_SHA1, "gg32": GG_LOGIN_HASH_
 
 packet_logger = logging.getLogger("gadu.client.packets")
 
+_MessageAck = ev.MessageAck
+_LoginOk = ev.LoginOk
+_LoginFailed = ev.LoginFailed
+_Closed = ev.Closed
+
 
 class ConnectionClosedError(ConnectionError):
     """The connection is over (or never began): nothing more can be sent or awaited on it."""
@@ -130,8 +135,9 @@ class GGClient:
         self._events: Deque[Any] = deque()
         self._event_waiter: Any = None
         self._login_waiter: Any = None
-        # seq -> future of its MessageAck: unclaimed ones, and those a wait_ack() is waiting on.
-        self._acks: Dict[int, Any] = {}
+        # seq -> its MessageAck once it came (None until then) for messages nobody has claimed yet, and
+        # seq -> the future a wait_ack() waits on. No future per message: most acks are never awaited.
+        self._acks: Dict[int, Optional[ev.MessageAck]] = {}
         self._awaited_acks: Dict[int, Any] = {}
         self._drain_waiter: Any = None
         self._login_timer: Any = None
@@ -257,10 +263,14 @@ class GGClient:
         Each ack can be claimed once; next_event() reports it too. ConnectionClosedError when the
         connection ends first.
         """
-        future = self._acks.pop(seq, None)
-        if future is None:
+        if seq not in self._acks:
             raise KeyError(f"{self!r}: no unclaimed message with seq {seq} (never sent here, or claimed)")
-        self._awaited_acks[seq] = future
+        ack = self._acks.pop(seq)
+        if ack is not None:
+            return ack
+        if self._closed_reported:
+            raise ConnectionClosedError(self._closing.reason if self._closing else "connection closed")
+        future = self._awaited_acks[seq] = self._loop.create_future()
         try:
             ack = yield from future
         finally:
@@ -279,10 +289,9 @@ class GGClient:
         """Send a message now; returns its seq, for wait_ack(seq) (acks also come from next_event())."""
         data, seq = self._core().send_message(recipient, text, msgclass)
         self._write(data)
-        future = self._loop.create_future()
-        self._acks[seq] = future
+        self._acks[seq] = None
         if len(self._acks) > MAX_UNCLAIMED_ACKS:
-            # Nobody awaits a future still in this table (wait_ack moves it out first), so dropping the
+            # Nobody waits on an entry of this table (wait_ack moves it out first), so dropping the
             # oldest only makes a very late wait_ack fail with a clear KeyError.
             del self._acks[next(iter(self._acks))]
         return seq
@@ -423,22 +432,27 @@ class GGClient:
             self._dispatch(event)
 
     def _dispatch(self, event: Any) -> None:
-        if isinstance(event, (ev.LoginOk, ev.LoginFailed)):
+        kind = type(event)  # events are final classes: one identity test each, no isinstance
+        if kind is _MessageAck:
+            seq = event.seq
+            waiter = self._awaited_acks.get(seq)
+            if waiter is not None:
+                if not waiter.done():
+                    waiter.set_result(event)
+            elif seq in self._acks:
+                self._acks[seq] = event
+        elif kind is _LoginOk or kind is _LoginFailed:
             self._cancel_login_timer()
             waiter = self._login_waiter
             if waiter is not None and not waiter.done():
-                waiter.set_result(isinstance(event, ev.LoginOk))
-            if isinstance(event, ev.LoginOk) and self.ping_interval is not None:
+                waiter.set_result(kind is _LoginOk)
+            if kind is _LoginOk and self.ping_interval is not None:
                 self._ping_timer = self._loop.call_later(self.ping_interval, self._keepalive)
             return
-        if isinstance(event, ev.Closed):
+        elif kind is _Closed:
             # The core saw the EOF; the transport closes itself and connection_lost reports it.
             self._closing = event
             return
-        if isinstance(event, ev.MessageAck):
-            future = self._acks.get(event.seq) or self._awaited_acks.get(event.seq)
-            if future is not None and not future.done():
-                future.set_result(event)
         self._put_event(event)
 
     def _put_event(self, event: Any) -> None:
@@ -504,7 +518,7 @@ class GGClient:
         self._early.clear()
         if self._login_waiter is not None and not self._login_waiter.done():
             self._login_waiter.set_result(_LOGIN_CLOSED)
-        for future in [*self._acks.values(), *self._awaited_acks.values()]:
+        for future in list(self._awaited_acks.values()):
             if not future.done():
                 future.set_result(None)
         self._resume_writing()
