@@ -49,7 +49,7 @@ async def _silent_contact(address, args, watch, console, ready):
 def test_a_question_nobody_answers_times_out_alone(style):
     """The message to 1002 is delivered but never answered: that question times out, the other is answered."""
     with reference_server() as address:
-        argv = ["--server", f"{address[0]}:{address[1]}", "--count", "2", "--to", "1000", "1002", "--timeout", "0.2"]
+        argv = ["--server", f"{address[0]}:{address[1]}", "--count", "2", "--to", "1000", "1002", "--timeout", "0.5"]
         code, lines, _ = run_in_process("fan_out", style, argv, counterpart=_silent_contact, address=address,
                                         counterpart_ends=False, starts_first=True)
     assert lines[2:] == [
