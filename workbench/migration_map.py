@@ -39,7 +39,7 @@ MIGRATION_MAP: Tuple[Migration, ...] = (
     ),
     Migration(
         r"\b(set_terminator|collect_incoming_data|found_terminator)\b",
-        r"\b(buffer_updated|data_received|readexactly|receive_data)\b",
+        r"\b(buffer_updated|data_received|readexactly|receive_data|sock_recv)\b|\.read\s*\(",
         "set_terminator/collect_incoming_data/found_terminator -> buffer_updated feeding the sans-I/O "
         "parser (aio), readexactly (yield-from stream helper)",
         "the parser takes bytes in any split, so the I/O layer only feeds it; no terminator bookkeeping",
@@ -63,13 +63,13 @@ MIGRATION_MAP: Tuple[Migration, ...] = (
         "a transport registers for reading and writing itself; nobody asks every object each pass",
     ),
     Migration(
-        r"\basyncore\.loop\b",
+        r"\basyncore\.loop\b|\brun\s*\(\s*\w*map\b",
         r"\bAsyncioBridge\b",
         "asyncore.loop(map=...) -> compat.bridge.AsyncioBridge (first step: same dispatchers, asyncio's loop)",
         "the dispatchers stay as they are; asyncio's selector serves bridge.map, so new code can share the loop",
     ),
     Migration(
-        r"\basyncore\.loop\b|\bthreading\.Thread\s*\(",
+        r"\basyncore\.loop\b|\brun\s*\(\s*\w*map\b|\bthreading\.Thread\s*\(",
         r"\basyncio\.run\s*\(|\brun_until_complete\s*\(",
         "asyncore.loop() in a thread -> asyncio.run()",
         "one loop in one thread owns every socket and timer, and it ends when main() ends",
