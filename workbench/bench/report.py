@@ -136,7 +136,8 @@ def _header(results: BenchResults) -> List[str]:
         + "; CPU is the client process's own (getrusage user+system) in the measured window",
         f"pinning: {setup.get('pinning', '-')}",
         f"GG server: {setup.get('gg_server')}; raw ceilings' server: {setup.get('echo_server') or '-'}",
-        f"net.core.somaxconn {machine.get('somaxconn')}, RLIMIT_NOFILE {machine.get('nofile_limit')}",
+        f"listen backlog: {setup.get('listen_backlog', '-')}; sessions open {setup.get('open_concurrency')} at a "
+        f"time; RLIMIT_NOFILE raised to {machine.get('nofile_limit', ['-'])[-1]}",
     ]
 
 

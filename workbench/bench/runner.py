@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from .base import OPEN_CONCURRENCY
+from .echo_server import BACKLOG
 from .machine import machine_info, pin, usable_cpus
 from .progress import Progress
 from .scenarios import FIGURES, ROUTE, Scenario, scenarios
@@ -221,6 +223,10 @@ def run_bench(options: BenchOptions, progress_stream: Any = None) -> BenchResult
     results = BenchResults(options, machine_info(), {}, chosen, names, started=time.time())
     progress = Progress(options.runs * (len(names) * len(per_variant) + len(route)), progress_stream)
     servers: Dict[str, ServerProcess] = {}
+    gg_name = "the reference server (gadu.server) on asyncio, as `gg-workbench serve` runs it"
+
+    def gg_args(sessions: int) -> List[str]:
+        return ["--users", str(sessions + 10)]
 
     def server_for(family: str) -> ServerProcess:
         current = servers.get(family)
@@ -230,8 +236,7 @@ def run_bench(options: BenchOptions, progress_stream: Any = None) -> BenchResult
             current.stop()
         if family == "gg":
             largest = max(s.sessions for s in per_variant)
-            servers[family] = ServerProcess("workbench.bench.gg_server", ["--users", str(max(largest, 1) + 10)],
-                                            server_cpu, "the reference server (gadu.server) on asyncio")
+            servers[family] = ServerProcess("workbench.bench.gg_server", gg_args(max(largest, 1)), server_cpu, gg_name)
         else:
             servers[family] = ServerProcess("workbench.bench.echo_server", [], server_cpu,
                                             "a byte echo on select.epoll (echo_server.py)")
@@ -246,7 +251,7 @@ def run_bench(options: BenchOptions, progress_stream: Any = None) -> BenchResult
             server_for("gg")
         if needs_echo:
             server_for("raw")
-        results.setup = _setup(servers, client_cpu, server_cpu)
+        results.setup = _setup(servers, client_cpu, server_cpu, gg_name)
         for _ in range(options.runs):
             for name in names:
                 family = VARIANTS[name].family
@@ -257,14 +262,13 @@ def run_bench(options: BenchOptions, progress_stream: Any = None) -> BenchResult
                         run_job(name, job, server_for(family), client_cpu, record)
             for scenario in route:
                 progress.show(f"{ROUTE_DRIVER} {scenario.key}")
-                server = ServerProcess("workbench.bench.gg_server", ["--users", str(scenario.busy + 10)],
-                                       server_cpu, "the reference server (gadu.server) on asyncio")
+                server = ServerProcess("workbench.bench.gg_server", gg_args(scenario.busy), server_cpu, gg_name)
                 try:
                     run_job(ROUTE_DRIVER, [scenario], server, client_cpu, record)
                 finally:
                     server.stop()
         if route and not results.setup:
-            results.setup = _setup(servers, client_cpu, server_cpu)
+            results.setup = _setup(servers, client_cpu, server_cpu, gg_name)
     finally:
         for server in servers.values():
             server.stop()
@@ -273,10 +277,15 @@ def run_bench(options: BenchOptions, progress_stream: Any = None) -> BenchResult
     return results
 
 
-def _setup(servers: Dict[str, ServerProcess], client_cpu: Optional[int], server_cpu: Optional[int]) -> Dict[str, Any]:
+def _setup(servers: Dict[str, ServerProcess], client_cpu: Optional[int], server_cpu: Optional[int],
+           gg_name: str) -> Dict[str, Any]:
     pinned = client_cpu is not None and all(s.pinned for s in servers.values())
+    somaxconn = machine_info()["somaxconn"]
     return {
-        "gg_server": servers["gg"].description if "gg" in servers else "the reference server (gadu.server) on asyncio",
+        "gg_server": gg_name,
+        "listen_backlog": f"{BACKLOG} asked by both servers; the kernel grants at most net.core.somaxconn"
+                          + (f" = {somaxconn}" if somaxconn else " (unknown here)"),
+        "open_concurrency": OPEN_CONCURRENCY,
         "echo_server": servers["raw"].description if "raw" in servers else None,
         "client_cpu": client_cpu,
         "server_cpu": server_cpu,
