@@ -17,7 +17,7 @@ from gadu.packets import HEADER
 from legacy.callbacks.reactor import Reactor
 
 from .base import PHASE_GRACE, RAW_FRAME, CallbackVariant, Window
-from .variants import AioVariant, _gather
+from .variants import _STOP_AFTER_ABORT, AioVariant, _gather
 
 __all__ = [
     "READ_BUFFER_SIZE",
@@ -351,5 +351,7 @@ class RawStreamsVariant(AioVariant):
     def close(self) -> None:
         for session in self.clients:
             session.abort()
-        self.loop.run_until_complete(_gather([session.writer.wait_closed() for session in self.clients]))
-        self.loop.close()
+        try:
+            self._run([_gather([session.writer.wait_closed() for session in self.clients])], _STOP_AFTER_ABORT)
+        finally:
+            self.loop.close()

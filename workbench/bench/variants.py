@@ -48,6 +48,9 @@ __all__ = [
     "join",
 ]
 
+#: Seconds aborted connections get to report their end before the loop is stopped regardless.
+_STOP_AFTER_ABORT = 10.0
+
 _MessageAck = ev.MessageAck
 _MessageReceived = ev.MessageReceived
 _Pong = ev.Pong
@@ -311,13 +314,16 @@ class _CoroutineVariant(Variant):
 
     def _run(self, coroutines: List[Any], grace: float) -> None:
         stalled: List[bool] = []
+        timers: List[Any] = []
 
         def overrun() -> None:
             stalled.append(True)
             for client in self.clients:
                 client.abort()
+            # Aborted clients end their coroutines; if one still hangs, the loop stops regardless.
+            timers.append(self.loop.call_later(_STOP_AFTER_ABORT, self.loop.stop))
 
-        guard = self.loop.call_later(grace, overrun)
+        timers.append(self.loop.call_later(grace, overrun))
         try:
             self.loop.run_until_complete(join(self.loop, coroutines))
         except Exception as exc:
@@ -325,7 +331,8 @@ class _CoroutineVariant(Variant):
                 raise BenchError(f"stalled: the phase did not finish within {grace:g} s") from None
             raise BenchError(f"{type(exc).__name__}: {exc}") from exc
         finally:
-            guard.cancel()
+            for timer in timers:
+                timer.cancel()
 
     def _window(self, sessions: List[Any], seconds: float, make: Callable[[Any, Window], Any]) -> int:
         window = Window(len(sessions), lambda: None)
@@ -421,9 +428,10 @@ class YieldFromVariant(_CoroutineVariant):
         for client in self.clients:
             client.abort()
         closing = [client.wait_closed() for client in self.clients]
-        if closing:
-            self.loop.run_until_complete(join(self.loop, [_wait(future) for future in closing]))
-        self._close_loop()
+        try:
+            self._run([_wait(future) for future in closing], _STOP_AFTER_ABORT)
+        finally:
+            self._close_loop()
 
     def _close_loop(self) -> None:
         self.loop.close()
@@ -510,8 +518,10 @@ class AioVariant(_CoroutineVariant):
     def close(self) -> None:
         for client in self.clients:
             client.abort("the bench is done")
-        self.loop.run_until_complete(_gather([client.wait_closed() for client in self.clients]))
-        self.loop.close()
+        try:
+            self._run([_gather([client.wait_closed() for client in self.clients])], _STOP_AFTER_ABORT)
+        finally:
+            self.loop.close()
 
 
 # --- naive streams: what a first migration writes around gadu's core ------------------------------------
@@ -591,5 +601,7 @@ class NaiveStreamsVariant(AioVariant):
     def close(self) -> None:
         for session in self.clients:
             session.abort()
-        self.loop.run_until_complete(_gather([session.writer.wait_closed() for session in self.clients]))
-        self.loop.close()
+        try:
+            self._run([_gather([session.writer.wait_closed() for session in self.clients])], _STOP_AFTER_ABORT)
+        finally:
+            self.loop.close()

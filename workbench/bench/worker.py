@@ -93,8 +93,7 @@ def run_scenario(cls: Type[Variant], scenario: Scenario, address: Tuple[str, int
         elif scenario.kind == ROUTE:
             result.update(_route(variant, scenario, server_pid))
         else:
-            idle = variant.open(scenario.idle)
-            del idle  # they sit in the variant, open and logged in, doing nothing
+            variant.open(scenario.idle)  # they stay open in the variant, logged in, doing nothing
             busy = variant.open(scenario.busy)
             if scenario.kind == PIPELINE:
                 variant.pipeline(busy[0], scenario.depth, scenario.warmup)
