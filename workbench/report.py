@@ -154,12 +154,19 @@ def render_html(matrix: Matrix) -> str:
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Conformance matrix</title><style>",
         "body{font-family:system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse;font-size:13px}"
         "th,td{border:1px solid #ccc;padding:3px 6px}th{background:#f5f5f5;position:sticky;top:0}"
-        "td.cell{width:1.6em;text-align:center;color:#fff}td.case{white-space:nowrap}"
+        "td.cell{min-width:2.6em;text-align:center;color:#fff;font-size:11px}td.case{min-width:22em;max-width:30em}"
+        "thead th{font-size:11px;font-weight:normal}table.summary td{text-align:right}"
         "tr.group th{text-align:left;background:#e3e8f0}.stmt{color:#555;font-size:12px}",
         "</style></head><body><h1>Conformance matrix</h1>",
         "<p>Rows are cases, columns are variant x Python. Hover a cell for its reason and duration.</p>",
-        "<table><thead><tr><th>case</th>",
+        "<table class='summary'><thead><tr><th>variant</th>",
     ]
+    out += [f"<th>{esc(label)}</th>" for _, (_, label, _) in _verdict_items()]
+    out.append("</tr></thead><tbody>")
+    for variant, counts in matrix.summary():
+        out.append(f"<tr><th>{esc(variant)}</th>" + "".join(
+            f"<td>{counts.get(verdict, 0)}</td>" for verdict, _ in _verdict_items()) + "</tr>")
+    out += ["</tbody></table><h2>Cases</h2>", "<table><thead><tr><th>case</th>"]
     out += [f"<th>{esc(v)}<br>py{esc(p)}</th>" for v, p in columns]
     out.append("</tr></thead><tbody>")
     current_group = None
