@@ -4,39 +4,13 @@ from __future__ import annotations
 import socket
 import time
 
+from compat_echo import EchoServer
+
 from compat import asynchat, asyncore
 
 #: Upper bound on loop passes; each pass waits at most POLL_TIMEOUT, so nothing can hang.
 MAX_PASSES = 2000
 POLL_TIMEOUT = 0.05
-
-
-class EchoServer(asyncore.dispatcher):
-    def __init__(self, socket_map):
-        super().__init__(map=socket_map)
-        self.socket_map = socket_map
-        self.create_socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.set_reuse_addr()
-        self.bind(("127.0.0.1", 0))
-        self.listen(5)
-        self.channels = []
-
-    def handle_accepted(self, sock, addr):
-        self.channels.append(EchoChannel(sock, self.socket_map))
-
-
-class EchoChannel(asynchat.async_chat):
-    def __init__(self, sock, socket_map):
-        super().__init__(sock, map=socket_map)
-        self.set_terminator(b"\n")
-        self.buffer = []
-
-    def collect_incoming_data(self, data):
-        self.buffer.append(data)
-
-    def found_terminator(self):
-        self.push(b"echo:" + b"".join(self.buffer) + b"\n")
-        self.buffer = []
 
 
 class LineClient(asynchat.async_chat):
