@@ -257,14 +257,19 @@ def svg(results: BenchResults) -> str:
     """A bar chart per panel: one bar per variant, a whisker from min to max, the median written beside."""
     keys = {s.key: s for s in results.scenarios}
     panels = [(keys[key], figure, title) for key, figure, title in _PANELS if key in keys]
-    width = _LABEL_WIDTH + _BAR_WIDTH + 130
-    height = 30 + sum(40 + _ROW * len(results.variants) for _ in panels)
+    width = _LABEL_WIDTH + _BAR_WIDTH + 200
+    height = 50 + sum(40 + _ROW * len(results.variants) for _ in panels)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'font-family="sans-serif" font-size="11">',
              f'<rect width="{width}" height="{height}" fill="white"/>',
              f'<text x="8" y="18" font-size="13" font-weight="bold">'
-             f'{html.escape(_header(results)[0])}</text>']
-    y = 30
+             f'{html.escape(_header(results)[0])}</text>',
+             f'<rect x="8" y="28" width="10" height="10" fill="{_COLOURS["gg"]}"/>'
+             f'<text x="22" y="37">GG clients (reference server)</text>'
+             f'<rect x="200" y="28" width="10" height="10" fill="{_COLOURS["raw"]}"/>'
+             f'<text x="214" y="37">raw ceilings, 48-byte frames (echo server)</text>'
+             f'<text x="470" y="37">bar: median; line: min to max</text>']
+    y = 50
     for scenario, figure, title in panels:
         parts.append(f'<text x="8" y="{y + 20}" font-weight="bold">{html.escape(scenario.title)}: '
                      f'{html.escape(title)}</text>')
