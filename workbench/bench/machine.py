@@ -96,6 +96,14 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
+def _uvloop_version() -> Optional[str]:
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return str(getattr(uvloop, "__version__", "installed"))
+
+
 def machine_info() -> Dict[str, Any]:
     """The machine, as the JSON report records it."""
     somaxconn = _read("/proc/sys/net/core/somaxconn")
@@ -107,6 +115,7 @@ def machine_info() -> Dict[str, Any]:
         "platform": platform.platform(),
         "python": sys.version.split()[0],
         "python_implementation": platform.python_implementation(),
+        "uvloop": _uvloop_version(),
         "somaxconn": int(somaxconn) if somaxconn and somaxconn.isdigit() else None,
         "nofile_limit": [soft, hard],
     }

@@ -135,7 +135,8 @@ def _header(results: BenchResults) -> List[str]:
         f"{runs} run{'s' if runs > 1 else ''} per cell" + (", median [min-max]" if runs > 1 else "")
         + "; CPU is the client process's own (getrusage user+system) in the measured window",
         f"pinning: {setup.get('pinning', '-')}",
-        f"GG server: {setup.get('gg_server')}; raw ceilings' server: {setup.get('echo_server') or '-'}",
+        f"GG server: {setup.get('gg_server')}; raw ceilings' server: {setup.get('echo_server') or '-'}; "
+        f"uvloop {machine.get('uvloop') or 'not installed'}",
         f"listen backlog: {setup.get('listen_backlog', '-')}; sessions open {setup.get('open_concurrency')} at a "
         f"time; RLIMIT_NOFILE raised to {machine.get('nofile_limit', ['-'])[-1]}",
     ]
