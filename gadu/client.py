@@ -142,15 +142,24 @@ class ClientConnection:
         if self.state is S.CLOSED:
             raise RemoteProtocolError("the server sent data after the connection was closed (role: client)")
         try:
-            events: List[ev.Event] = []
-            for packet in self._parser.feed(data):
+            packets = self._parser.feed(data)
+        except ProtocolError as exc:
+            packets, error = exc.packets, exc
+        else:
+            error = None
+        events: List[ev.Event] = []
+        try:
+            for packet in packets:
                 event = self._handle(packet)
                 if event is not None:
                     events.append(event)
-            return events
-        except ProtocolError:
+        except ProtocolError as exc:
+            error = exc
+        if error is not None:
             self.state = S.CLOSED
-            raise
+            error.events = tuple(events)
+            raise error
+        return events
 
     def data_to_send(self) -> bytes:
         """Bytes the machine produced by itself (the login, message receipts); empties the outbox."""

@@ -19,7 +19,16 @@ __all__ = [
 
 
 class ProtocolError(Exception):
-    """Base of every error the Gadu-Gadu core raises about the protocol."""
+    """Base of every error the Gadu-Gadu core raises about the protocol.
+
+    Bytes that came whole before the error, in the same read, are not lost with it: the parser puts
+    the frames it completed in `frames` and the packets it decoded in `packets`, and the client state
+    machine the events those made in `events`. A client delivers `events`, then ends the connection.
+    """
+
+    frames: tuple = ()
+    packets: tuple = ()
+    events: tuple = ()
 
 
 class LocalProtocolError(ProtocolError):

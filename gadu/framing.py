@@ -46,7 +46,23 @@ class FrameParser:
     def feed(self, data: Union[bytes, bytearray, memoryview]) -> List[Packet]:
         """The packets completed by `data`, decoded for this parser's direction."""
         direction = self.direction
-        return [decode_packet(direction, kind, body) for kind, body in self.feed_frames(data)]
+        try:
+            frames = self.feed_frames(data)
+        except ProtocolError as exc:
+            frames, error = list(exc.frames), exc
+        else:
+            error = None
+        packets = []
+        for kind, body in frames:
+            try:
+                packets.append(decode_packet(direction, kind, body))
+            except ProtocolError as exc:
+                exc.packets = tuple(packets)
+                raise
+        if error is not None:
+            error.packets = tuple(packets)
+            raise error
+        return packets
 
     def feed_frames(self, data: Union[bytes, bytearray, memoryview]) -> List[Tuple[int, bytes]]:
         """The (type, body) frames completed by `data`, not decoded."""
@@ -54,12 +70,15 @@ class FrameParser:
             raise RemoteProtocolError(f"the stream is unusable after an earlier error: {self._broken}")
         if type(data) is not bytes:
             data = bytes(data)
+        frames: List[Tuple[int, bytes]] = []
         try:
-            return self._split(data)
+            self._split(data, frames)
         except ProtocolError as exc:
             self._broken = exc
             self._buffer = bytearray()
+            exc.frames = tuple(frames)  # the frames completed before the bad one are still good
             raise
+        return frames
 
     def feed_eof(self) -> None:
         """The peer closed the stream; raises TruncatedFrame if a frame was left unfinished."""
@@ -75,15 +94,15 @@ class FrameParser:
     def _too_large(self, kind: int, length: int) -> FrameTooLarge:
         return FrameTooLarge(kind, length, self.max_frame)
 
-    def _split(self, data: bytes) -> List[Tuple[int, bytes]]:
-        frames: List[Tuple[int, bytes]] = []
+    def _split(self, data: bytes, frames: List[Tuple[int, bytes]]) -> None:
+        """Append the frames `data` completes to `frames` (the caller keeps them if a later one is bad)."""
         pos = 0
         end = len(data)
         buffer = self._buffer
         if buffer:
             pos = self._complete_pending(data, frames)
             if buffer:
-                return frames  # data ran out inside the pending frame
+                return  # data ran out inside the pending frame
         limit = self.max_frame
         while end - pos >= HEADER_SIZE:
             kind, length = _unpack_header(data, pos)
@@ -99,7 +118,6 @@ class FrameParser:
             self._length = -1
         if pos < end:
             buffer += data[pos:]
-        return frames
 
     def _complete_pending(self, data: bytes, frames: List[Tuple[int, bytes]]) -> int:
         """Move just enough of `data` into the buffer to finish its frame; return the bytes taken."""

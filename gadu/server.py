@@ -158,13 +158,17 @@ class _Connection(asyncio.BufferedProtocol):
             self._packet_log.incoming(data)
         try:
             events = self.session.receive_data(data)
+            error = None
         except ProtocolError as exc:
-            self.fail(str(exc))
-            return
+            # Packets that came whole before the bad bytes are acted on (a message is routed and
+            # acked) before the connection is dropped: nothing the client sent in good form is lost.
+            events, error = list(exc.events), exc
         for event in events:
             if self.closing:
-                return
+                break
             self.server._on_event(self, event)
+        if error is not None:
+            self.fail(str(error))
 
     # --- output ------------------------------------------------------------------------------
 

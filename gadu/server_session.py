@@ -237,15 +237,24 @@ class ServerSession:
         if self.state is S.CLOSED:
             raise RemoteProtocolError("the client sent data after the session ended (role: server, state CLOSED)")
         try:
-            events: List[ServerEvent] = []
-            for packet in self._parser.feed(data):
+            packets = self._parser.feed(data)
+        except ProtocolError as exc:
+            packets, error = exc.packets, exc  # what came whole before the bad bytes still counts
+        else:
+            error = None
+        events: List[ServerEvent] = []
+        try:
+            for packet in packets:
                 events.extend(self._handle(packet))
                 if self.state is S.CLOSED:
                     break  # a refused login: nothing after it counts
-            return events
-        except ProtocolError:
+        except ProtocolError as exc:
+            error = exc
+        if error is not None:
             self.state = S.CLOSED
-            raise
+            error.events = tuple(events)
+            raise error
+        return events
 
     def data_to_send(self) -> bytes:
         """Bytes the machine produced by itself (the login verdict); empties the outbox."""

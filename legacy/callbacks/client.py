@@ -370,10 +370,9 @@ class GGClient:
         if self._packet_log is not None:
             self._packet_log.incoming(data)
         try:
-            events = conn.receive_data(data)
+            events, error = conn.receive_data(data), None
         except ProtocolError as exc:
-            self._lost(str(exc), exc)
-            return
+            events, error = exc.events, exc  # what came whole before the bad bytes is still delivered
         reply = conn.data_to_send()  # the login after GG_WELCOME, GG_RECV_MSG_ACK after each message
         if reply:
             self._write(reply)
@@ -381,6 +380,8 @@ class GGClient:
             if self.closed is not None:
                 break  # a callback aborted the connection: Closed was the last event
             self._dispatch(event)
+        if error is not None and self.closed is None:
+            self._lost(str(error), error)
 
     def _dispatch(self, event: Any) -> None:
         kind = type(event)

@@ -175,10 +175,9 @@ class GaduClient(asynchat.async_chat):
 
     def _feed(self, data: bytes) -> None:
         try:
-            events = self.connection.receive_data(data)
+            events, error = self.connection.receive_data(data), None
         except ProtocolError as exc:
-            self._finish(ev.Closed(clean=False, reason=str(exc)))
-            return
+            events, error = exc.events, exc  # what came whole before the bad bytes is still delivered
         answer = self.connection.data_to_send()
         if answer and not self._write(answer):  # the login, or a message receipt, before any handler
             return
@@ -186,6 +185,8 @@ class GaduClient(asynchat.async_chat):
             if self._finished:
                 return  # a handler closed the connection
             self._dispatch(event)
+        if error is not None and not self._finished:
+            self._finish(ev.Closed(clean=False, reason=str(error)))
 
     def _dispatch(self, event: ev.Event) -> None:
         if isinstance(event, ev.MessageReceived):

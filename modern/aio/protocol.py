@@ -10,7 +10,7 @@ import asyncio
 import collections
 import logging
 import threading
-from typing import Deque, Dict, List, Optional
+from typing import Deque, Dict, List, Optional, Sequence
 
 from gadu import events as ev
 from gadu.client import ClientConnection, ClientState
@@ -179,15 +179,18 @@ class GGProtocol(asyncio.BufferedProtocol):
         conn = self.conn
         assert conn is not None
         try:
-            events = conn.receive_data(data)
+            events, error = conn.receive_data(data), None
         except ProtocolError as exc:
-            self.abort(str(exc))
-            return
+            events, error = exc.events, exc  # what came whole before the bad bytes is still delivered
         answer = conn.data_to_send()
         if answer:
             self.write(answer)
-        if not events:
-            return
+        if events:
+            self._deliver(events)
+        if error is not None:
+            self.abort(str(error))
+
+    def _deliver(self, events: Sequence[ev.Event]) -> None:
         append = self._events.append
         for event in events:
             kind = type(event)

@@ -423,13 +423,14 @@ class GGClient:
         if self._packet_log is not None:
             self._packet_log.incoming(data)
         try:
-            events = self._conn.receive_data(data)
+            events, error = self._conn.receive_data(data), None
         except ProtocolError as exc:
-            self._abort(str(exc))
-            return
+            events, error = exc.events, exc  # what came whole before the bad bytes is still delivered
         self._write(self._conn.data_to_send())
         for event in events:
             self._dispatch(event)
+        if error is not None:
+            self._abort(str(error))
 
     def _dispatch(self, event: Any) -> None:
         kind = type(event)  # events are final classes: one identity test each, no isinstance

@@ -164,3 +164,13 @@ def test_bad_utf8_status(driver, peer):
     body = entry[:-5] + b"\x01\x00\x00\x00\xff"
     wire.send(pk.HEADER.pack(pk.GG_STATUS80, len(body)) + body)
     assert not session.wait(ev.Closed).clean
+
+
+@case("6.17", "Good packets before bad bytes", "Packets that arrive whole in the same read as bad bytes are "
+      "delivered (and receipted) before the connection ends: bad input loses nothing that came in good form.")
+def test_good_before_bad(driver, peer):
+    session, wire = logged_in_on_peer(driver, peer)
+    wire.send(recv_msg("przed śmieciami", seq=77).encode() + b"\xff" * 16)
+    assert session.wait(ev.MessageReceived).text == "przed śmieciami"
+    assert wire.expect(pk.RecvMsgAck).seq == 77
+    assert not session.wait(ev.Closed).clean

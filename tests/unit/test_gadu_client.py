@@ -291,3 +291,27 @@ def test_garbage_instead_of_welcome_is_a_typed_error():
     with pytest.raises(RemoteProtocolError):
         client.receive_data(b"HTTP/1.1 400 Bad Request\r\n")
     assert client.state is ClientState.CLOSED
+
+
+def test_events_before_bad_bytes_travel_with_the_error():
+    """A message and the garbage after it in one read: the error carries the message's event, and its
+    receipt is still in data_to_send()."""
+    from gadu import events as ev
+    from gadu import packets as pk
+    from gadu.client import ClientConnection, ClientState
+    from gadu.errors import ProtocolError
+
+    conn = ClientConnection(1001, "alice")
+    conn.receive_data(pk.Welcome(seed=1).encode())
+    conn.data_to_send()
+    conn.receive_data(pk.Login80Ok().encode())
+    message = pk.RecvMsg80(1002, 9, 0, pk.GG_CLASS_CHAT, "", "hej")
+    try:
+        conn.receive_data(message.encode() + b"\xff" * 16)
+    except ProtocolError as exc:
+        assert [type(e) for e in exc.events] == [ev.MessageReceived]
+        assert exc.events[0].text == "hej"
+    else:
+        raise AssertionError("garbage was accepted")
+    assert conn.state is ClientState.CLOSED
+    assert pk.RecvMsgAck(9).encode() in conn.data_to_send()

@@ -161,3 +161,20 @@ def test_big_glued_input_is_not_copied_into_the_buffer():
     many = p.Pong().encode() * 10000 + p.Welcome(1).encode()[:5]
     assert len(parser.feed(many)) == 10000
     assert parser.buffered == 5
+
+
+def test_frames_before_a_bad_header_travel_with_the_error():
+    """Bad bytes end the stream, but what came whole before them in the same read is not lost."""
+    from gadu.errors import FrameTooLarge
+    from gadu.framing import FrameParser
+    from gadu.packets import Direction, Pong
+
+    parser = FrameParser(Direction.SERVER_TO_CLIENT)
+    data = Pong().encode() + Pong().encode() + b"\x01\x00\x00\x00\xff\xff\xff\xff"
+    try:
+        parser.feed(data)
+    except FrameTooLarge as exc:
+        assert exc.frames == ((0x0007, b""), (0x0007, b""))
+        assert exc.packets == (Pong(), Pong())
+    else:
+        raise AssertionError("the 4 GiB header was accepted")

@@ -255,3 +255,17 @@ def test_packet_log_has_one_line_per_packet_and_never_the_hash(caplog):
     digest = login_hash_field(GG_LOGIN_HASH_SHA1, b"alice", seed)[:20].hex()
     assert not [line for line in lines if digest in line or b"alice".hex() in line]
     assert "zażółć".encode().hex() in lines[3]
+
+
+def test_a_message_before_garbage_in_the_same_read_is_still_routed():
+    """Bad bytes drop the connection, but a message that came whole before them is delivered: bad
+    input loses nothing that arrived in good form. (No ack: the sender's session ended with its error.)"""
+    with running_server() as server, GGClient.logged_in(server.port, BOB) as bob:
+        alice = GGClient.logged_in(server.port, ALICE)
+        try:
+            data, seq = alice.conn.send_message(BOB, "zanim przyszły śmieci")
+            alice.send(data + b"\xff" * 16)
+            assert bob.wait(ev.MessageReceived, seq=seq).text == "zanim przyszły śmieci"
+            assert not alice.wait(ev.Closed).clean
+        finally:
+            alice.close()
