@@ -141,12 +141,7 @@ class ClientConnection:
             return self._receive_eof()
         if self.state is S.CLOSED:
             raise RemoteProtocolError("the server sent data after the connection was closed (role: client)")
-        try:
-            packets = self._parser.feed(data)
-        except ProtocolError as exc:
-            packets, error = exc.packets, exc
-        else:
-            error = None
+        packets, error = self._parser.feed_until_error(data)
         events: List[ev.Event] = []
         try:
             for packet in packets:

@@ -45,6 +45,17 @@ class FrameParser:
 
     def feed(self, data: Union[bytes, bytearray, memoryview]) -> List[Packet]:
         """The packets completed by `data`, decoded for this parser's direction."""
+        packets, error = self.feed_until_error(data)
+        if error is not None:
+            raise error
+        return packets
+
+    def feed_until_error(
+        self, data: Union[bytes, bytearray, memoryview]
+    ) -> Tuple[List[Packet], Optional[ProtocolError]]:
+        """(packets, error): what `data` completes up to the first bad byte or body, and that error
+        (None if there was none; its `packets` are the same good ones). For state machines that must
+        act on the good packets before they give up on the stream."""
         direction = self.direction
         try:
             frames = self.feed_frames(data)
@@ -53,16 +64,14 @@ class FrameParser:
         else:
             error = None
         packets = []
-        for kind, body in frames:
-            try:
+        try:
+            for kind, body in frames:
                 packets.append(decode_packet(direction, kind, body))
-            except ProtocolError as exc:
-                exc.packets = tuple(packets)
-                raise
+        except ProtocolError as exc:
+            error = exc
         if error is not None:
             error.packets = tuple(packets)
-            raise error
-        return packets
+        return packets, error
 
     def feed_frames(self, data: Union[bytes, bytearray, memoryview]) -> List[Tuple[int, bytes]]:
         """The (type, body) frames completed by `data`, not decoded."""

@@ -236,12 +236,7 @@ class ServerSession:
             raise RemoteProtocolError("the client sent data before GG_WELCOME (role: server, state NEW)")
         if self.state is S.CLOSED:
             raise RemoteProtocolError("the client sent data after the session ended (role: server, state CLOSED)")
-        try:
-            packets = self._parser.feed(data)
-        except ProtocolError as exc:
-            packets, error = exc.packets, exc  # what came whole before the bad bytes still counts
-        else:
-            error = None
+        packets, error = self._parser.feed_until_error(data)  # what came whole before bad bytes counts
         events: List[ServerEvent] = []
         try:
             for packet in packets:
