@@ -33,6 +33,7 @@ from workbench.run import (
     ScriptedUser,
     example_environment,
     module_name,
+    stop_process,
 )
 
 __all__ = [
@@ -126,13 +127,7 @@ class Bot:
         process = self.process
         if process is None:
             return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(STEP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process)
         if self._pump is not None:
             self._pump.join(STEP_TIMEOUT)
         if process.stdout is not None:

@@ -52,6 +52,7 @@ __all__ = [
     "run",
     "run_example",
     "split_words",
+    "stop_process",
     "tapped_stdout",
     "within",
 ]
@@ -519,7 +520,8 @@ def _pump(stream: TextIO, console: Console, watch: OutputWatch, *done: threading
             event.set()
 
 
-def _stop_process(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+def stop_process(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """Terminate a child that is still running, kill it if it lingers, and reap it."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -576,7 +578,7 @@ def run_example(
             stdin=subprocess.DEVNULL, env=example_environment(examples.root), text=True, encoding="utf-8",
             errors="replace",
         )
-        stack.callback(_stop_process, process)
+        stack.callback(stop_process, process)
         output_done = threading.Event()
         pump = threading.Thread(target=_pump, args=(process.stdout, console, watch, output_done, wake), daemon=True)
         pump.start()
@@ -589,7 +591,7 @@ def run_example(
         if stopped:
             why = "ran out of time" if deadline.is_set() else "lost its counterpart"
             console.line(f"run: {name} ({style}) {why}; stopping it")
-            _stop_process(process)
+            stop_process(process)
         code = process.wait()
         pump.join(STEP_TIMEOUT)
         process.stdout.close()  # type: ignore[union-attr]
