@@ -49,7 +49,7 @@ def _origin(module) -> Tuple[str, bool]:
     return "py" + module.__name__, False
 
 
-def load(name: str, version_info: Tuple[int, ...] = tuple(sys.version_info)):
+def load(name: str, version_info: Tuple[int, ...] = tuple(sys.version_info[:3])):
     """Import asyncore or asynchat from wherever this Python keeps it, without its DeprecationWarning.
 
     `version_info` exists for the tests; callers leave it alone.

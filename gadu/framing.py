@@ -57,12 +57,11 @@ class FrameParser:
         (None if there was none; its `packets` are the same good ones). For state machines that must
         act on the good packets before they give up on the stream."""
         direction = self.direction
+        error: Optional[ProtocolError] = None
         try:
             frames = self.feed_frames(data)
         except ProtocolError as exc:
             frames, error = list(exc.frames), exc
-        else:
-            error = None
         packets = []
         try:
             for kind, body in frames:

@@ -717,7 +717,7 @@ def plain_from_text(text: str) -> str:
     return text.replace("\ufeff", "").encode("cp1250", "replace").decode("cp1250")
 
 
-def _replace_html_token(match: re.Match) -> str:  # type: ignore[type-arg]
+def _replace_html_token(match: re.Match) -> str:
     token = match.group(0)
     if token.startswith("&"):
         return _ENTITIES.get(token, "?")

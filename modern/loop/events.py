@@ -43,8 +43,8 @@ class Handle:
         if not self._cancelled:
             self._cancelled = True
             # Let go of the callback and its arguments now: a cancelled timer may sit in the heap for long.
-            self._callback = None
-            self._args = None
+            self._callback = None  # type: ignore[assignment]  # nothing calls a cancelled handle
+            self._args = None  # type: ignore[assignment]
 
     def cancelled(self) -> bool:
         return self._cancelled

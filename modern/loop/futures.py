@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import reprlib
-from typing import Any, Callable, Generator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Generator, List, Optional, Tuple
 
 from . import debug
 from .events import format_callback, get_running_loop
@@ -204,7 +204,7 @@ class Future:
         if not self._log_traceback:
             return
         # An exception was set and nobody ever asked for it: the error would vanish without a trace.
-        context = {
+        context: Dict[str, Any] = {
             "message": f"{type(self).__name__} exception was never retrieved",
             "exception": self._exception,
             "future": self,

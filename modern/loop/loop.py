@@ -276,7 +276,7 @@ class EventLoop:
         self._selector.unregister(self._ssock.fileno())
         self._ssock.close()
         self._csock.close()
-        self._csock = None
+        self._csock = None  # type: ignore[assignment]  # a closed loop wakes nobody
         self._selector.close()
 
     def __del__(self, _warn: Callable[..., Any] = warnings.warn) -> None:

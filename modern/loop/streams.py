@@ -9,7 +9,7 @@ from __future__ import annotations
 import collections
 import inspect
 import socket
-from typing import Any, Callable, Deque, Iterable, Optional, Union
+from typing import Any, Callable, Deque, Iterable, List, Optional, Union
 
 from .coroutines import coroutine
 from .events import get_running_loop
@@ -154,7 +154,7 @@ class StreamReader:
         if n == 0:
             return b""
         if n < 0:
-            blocks = []
+            blocks: List[bytes] = []
             while True:
                 block = yield from self.read(self._limit)
                 if not block:

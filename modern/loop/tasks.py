@@ -10,7 +10,7 @@ import contextvars
 import inspect
 import itertools
 import types
-from typing import Any, Generator, Iterable, List, Optional, Set, Tuple
+from typing import Any, Dict, Generator, Iterable, List, Optional, Set, Tuple
 
 from .coroutines import coroutine, iscoroutine
 from .debug import CoroWrapper
@@ -316,9 +316,16 @@ def gather(*aws: Any, return_exceptions: bool = False) -> Future:
     future's and the other children go on; with it, exceptions are returned in the list.
     """
     if not aws:
-        outer = get_running_loop().create_future()
-        outer.set_result([])
-        return outer
+        empty = get_running_loop().create_future()
+        empty.set_result([])
+        return empty
+
+    arg_to_fut: Dict[Any, Future] = {}
+    children: List[Future] = []
+    done_children: List[Future] = []
+    finished = 0
+    loop = None
+    outer: Optional[_GatheringFuture] = None
 
     def _child_done(fut: Future) -> None:
         nonlocal finished
@@ -350,12 +357,6 @@ def gather(*aws: Any, return_exceptions: bool = False) -> Future:
             else:
                 outer.set_result(results)
 
-    arg_to_fut = {}
-    children = []
-    done_children = []
-    finished = 0
-    loop = None
-    outer: Optional[_GatheringFuture] = None
     for arg in aws:
         if arg in arg_to_fut:
             fut = arg_to_fut[arg]  # The same awaitable twice is awaited once, reported twice.

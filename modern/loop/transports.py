@@ -98,7 +98,7 @@ class SocketTransport:
         server: Optional[Server] = None,
     ) -> None:
         self._loop = loop
-        self._sock: Optional[socket.socket] = sock
+        self._sock: socket.socket = sock
         self._sock_fd = sock.fileno()
         self._extra = {"socket": sock, "sockname": None, "peername": None}
         try:
@@ -400,7 +400,9 @@ class SocketTransport:
             self._protocol.connection_lost(exc)
         finally:
             self._sock.close()
-            self._sock = None
+            # Every path that touches the socket checks _conn_lost or _closing first, so the hot paths
+            # need no None check; the reference goes so that a lost transport holds no fd.
+            self._sock = None  # type: ignore[assignment]
             self._protocol = None
             self._loop = None
             server = self._server
@@ -514,7 +516,7 @@ class Server:
     def _stop_serving(self) -> None:
         if self._serving:
             self._serving = False
-            for listener in self._sockets:
+            for listener in self._sockets or ():
                 self._loop.remove_reader(listener.fileno())
 
     def _accept_connections(self, listener: socket.socket) -> None:
