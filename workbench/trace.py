@@ -1,5 +1,6 @@
 """`gg-workbench trace EXAMPLE`: watch the loop turn. The yield-from version of an example runs on modern.loop
-with the loop's trace hook on, and each pass of `_run_once` is printed as it happens (PassRecord.describe).
+with the loop's trace hook on, and each pass of `_run_once` is printed as it happens (PassRecord.describe),
+or with `--html FILE` recorded (trace_model.py) and drawn as one page (trace_page.py).
 
 The example runs in this process, on a loop made here (the yield-from examples take one: `main(argv, loop)`);
 the reference server and the example's scripted counterpart (workbench.run) run in threads beside it.
@@ -12,12 +13,16 @@ import functools
 import importlib
 import io
 import sys
-from typing import Optional, Sequence, TextIO
+import time
+from pathlib import Path
+from typing import Optional, Sequence, TextIO, Union
 
 import modern.loop
 from gadu.server import ServerThread
 from gadu.server_config import ServerConfig
 from workbench.examples import ExampleError, Examples
+from workbench.trace_model import DEFAULT_HTML_LIMIT, TraceRecorder
+from workbench.trace_page import render_page
 from workbench.run import (
     DEFAULT_SCENARIO,
     SCENARIOS,
@@ -38,6 +43,12 @@ __all__ = ["TRACED_STYLE", "add_parser", "run", "trace_example"]
 TRACED_STYLE = "yieldfrom"
 
 
+def _cancel_every_task(loop: modern.loop.EventLoop) -> None:
+    # Cancelled, each coroutine runs its `finally` and closes its sockets in the passes that follow.
+    for task in modern.loop.all_tasks(loop):
+        task.cancel()
+
+
 class _PassPrinter:
     """The trace hook: one line per pass; after `limit` passes it cancels every task of the loop."""
 
@@ -54,11 +65,9 @@ class _PassPrinter:
         self.callback_time += record.callback_time
         self.console.line(record.describe())
         if self.limit is not None and self.passes >= self.limit:
-            # Cancelled, each coroutine runs its `finally` and closes its sockets in the passes that follow.
             self.loop.set_trace(None)
             self.stopped = True
-            for task in modern.loop.all_tasks(self.loop):
-                task.cancel()
+            _cancel_every_task(self.loop)
 
 
 def trace_example(
@@ -69,9 +78,11 @@ def trace_example(
     extra: Sequence[str] = (),
     stream: Optional[TextIO] = None,
     examples: Optional[Examples] = None,
+    html: Union[str, Path, None] = None,
 ) -> int:
     """Run the yield-from version of `name` on a traced modern.loop; the example's exit code (0 when stopped
-    at `limit`). ExampleError when there is no such example in the yield-from style."""
+    at `limit`). With `html`, the passes are recorded (at most `limit`, DEFAULT_HTML_LIMIT when None) and
+    drawn on that page instead of printed. ExampleError when there is no such example in the yield-from style."""
     examples = examples if examples is not None else Examples()
     path = examples.path(name, TRACED_STYLE)
     module = importlib.import_module(module_name(examples.root, path))
@@ -99,25 +110,47 @@ def trace_example(
             if scenario.starts_first:
                 counterpart.ready.wait(STEP_TIMEOUT)
         loop = modern.loop.new_event_loop()
-        printer = _PassPrinter(loop, console, limit)
-        loop.set_trace(printer)
-        console.line(f"trace: {module.__name__} on modern.loop, one line per pass of _run_once"
-                     + (f", stopping after {limit}" if limit is not None else ""))
+        printer = _PassPrinter(loop, console, None if html is not None else limit)
+        recorder: Optional[TraceRecorder] = None
+        if html is not None:
+            limit = DEFAULT_HTML_LIMIT if limit is None else limit
+            recorder = TraceRecorder(loop, title=f"{name} ({TRACED_STYLE}) on modern.loop", source_path=str(path),
+                                     limit=limit, on_limit=functools.partial(_cancel_every_task, loop))
+            loop.set_trace(recorder)
+            console.line(f"trace: {module.__name__} on modern.loop, recording at most {limit} passes for {html}")
+        else:
+            loop.set_trace(printer)
+            console.line(f"trace: {module.__name__} on modern.loop, one line per pass of _run_once"
+                         + (f", stopping after {limit}" if limit is not None else ""))
+        started = time.perf_counter()
         try:
             with tapped_stdout(watch.feed):
                 code = module.main(argv, loop=loop)
         except modern.loop.CancelledError:
-            if not printer.stopped:
+            if not (printer.stopped or (recorder is not None and recorder.cut)):
                 raise
             code = 0
         finally:
             if not loop.is_closed():
                 loop.close()
-        if printer.stopped:
-            console.line(f"trace: stopped after {printer.passes} passes; the example was cancelled and closed "
-                         "its connections")
-        console.line(f"trace: {printer.passes} passes ran {printer.callbacks} callbacks in "
-                     f"{printer.callback_time:.6f}s, and waited {printer.select_time:.6f}s in select")
+        if recorder is not None:
+            trace = recorder.trace()
+            page = render_page(trace)
+            Path(html).write_text(page, encoding="utf-8")
+            printer.stopped = trace.cut
+            if trace.cut:
+                console.line(f"trace: cut at the limit of {limit} passes; the example was cancelled and closed its "
+                             "connections")
+            console.line(f"trace: {len(trace.passes)} passes ran {trace.callbacks} callbacks in "
+                         f"{trace.callback_time:.6f}s, {len(trace.lanes)} tasks; wrote {html} "
+                         f"({len(page.encode('utf-8')) / 1024:.1f} KiB) {time.perf_counter() - started:.2f} s "
+                         "after the example started")
+        else:
+            if printer.stopped:
+                console.line(f"trace: stopped after {printer.passes} passes; the example was cancelled and closed "
+                             "its connections")
+            console.line(f"trace: {printer.passes} passes ran {printer.callbacks} callbacks in "
+                         f"{printer.callback_time:.6f}s, and waited {printer.select_time:.6f}s in select")
         if counterpart is not None and not printer.stopped:
             counterpart.join(STEP_TIMEOUT)
             if counterpart.error is not None:
@@ -136,14 +169,21 @@ def _positive(text: str) -> int:
 def _options() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gg-workbench trace",
-        usage="gg-workbench trace EXAMPLE [--limit N] [--server HOST:PORT] [-- EXAMPLE ARGS]",
+        usage="gg-workbench trace EXAMPLE [--style yieldfrom] [--limit N] [--html FILE] [--server HOST:PORT] "
+        "[-- EXAMPLE ARGS]",
         description="Run the yield-from version of an example on the from-scratch loop (modern.loop) with its "
         "trace hook on: each pass of _run_once prints its number, how long select waited and which file "
         "descriptors it reported, how many timers fell due, and which callbacks ran in how long. The "
-        "reference server and the example's scripted counterpart run beside it, as for `gg-workbench run`.",
+        "reference server and the example's scripted counterpart run beside it, as for `gg-workbench run`. "
+        "With --html the passes are drawn on one self-contained page instead: a timeline, a lane per task, "
+        "and the example's source.",
     )
     parser.add_argument("example", help="example name (gg-workbench diff --list shows them)")
-    parser.add_argument("--limit", type=_positive, metavar="N", help="stop after N passes (the example is cancelled)")
+    parser.add_argument("--style", choices=[TRACED_STYLE], default=TRACED_STYLE,
+                        help="the style to trace: only the yield-from examples run on modern.loop (the default)")
+    parser.add_argument("--limit", type=_positive, metavar="N", help="stop after N passes (the example is "
+                        f"cancelled); with --html at most {DEFAULT_HTML_LIMIT} unless given")
+    parser.add_argument("--html", metavar="FILE", help="record the passes and write them as one HTML page")
     parser.add_argument("--server", type=parse_address, metavar="HOST:PORT",
                         help="use this GG server instead of starting one")
     return parser
@@ -164,7 +204,8 @@ def run(args: argparse.Namespace) -> int:
         own = ["--help"]
     parsed = _options().parse_args(own)
     try:
-        return trace_example(parsed.example, limit=parsed.limit, server=parsed.server, extra=extra)
+        return trace_example(parsed.example, limit=parsed.limit, server=parsed.server, extra=extra,
+                             html=parsed.html)
     except ExampleError as exc:
         print(f"gg-workbench trace: error: {exc}", file=sys.stderr)
         return 2

@@ -188,6 +188,8 @@ class TraceRecorder:
             return value.get_name()
         if modern.loop.isfuture(value):
             return self._future(value)
+        if type(value) is tuple and len(value) <= 3:
+            return "({})".format(", ".join(self._arg(item) for item in value))
         fileno = getattr(value, "fileno", None)
         if fileno is not None and hasattr(value, "getsockname"):
             return f"socket fd {fileno()}"
@@ -326,7 +328,7 @@ class TraceRecorder:
             elif future.exception() is not None:
                 sent = f"threw {future.exception()!r} in (from {name})"
             else:
-                sent = f"sent {_short.repr(future.result())} in (the result of {name})"
+                sent = f"sent {self._arg(future.result())} in (the result of {name})"
         elif run.args:
             sent = f"threw {run.args[0]!r} in"
         else:
@@ -338,7 +340,7 @@ class TraceRecorder:
             elif task.exception() is not None:
                 then, outcome = f"it ended raising {task.exception()!r}", "exception"
             else:
-                then, outcome = f"it returned {_short.repr(task.result())}", "result"
+                then, outcome = f"it returned {self._arg(task.result())}", "result"
         else:
             outcome = ""
             waiting = _suspended_at(task.get_coro())

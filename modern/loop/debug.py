@@ -170,10 +170,11 @@ def _schedule_site(loop: Any, frame: Optional[FrameType], kind: str) -> Schedule
             api = code.co_name
         frame = frame.f_back
     stack = []
-    if frame is not None and frame.f_code.co_name not in _LOOP_RUNNERS:
-        while frame is not None and len(stack) < SITE_STACK_DEPTH:
-            stack.append((frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name))
-            frame = frame.f_back
+    # Up to the loop that runs this code, if it runs in a callback: what lies beyond is the loop's caller.
+    while frame is not None and len(stack) < SITE_STACK_DEPTH and not \
+            frame.f_globals.get("__name__", "").startswith(_OWN_MODULES):
+        stack.append((frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name))
+        frame = frame.f_back
     return ScheduleSite(api, loop._trace_passes + 1 if loop.is_running() else loop._trace_passes,
                         time.perf_counter(), tuple(stack), fd, kind, loop._current_handle)
 
