@@ -21,8 +21,6 @@ import modern.loop
 from gadu.server import ServerThread
 from gadu.server_config import ServerConfig
 from workbench.examples import ExampleError, Examples
-from workbench.trace_model import DEFAULT_HTML_LIMIT, TraceRecorder
-from workbench.trace_page import render_page
 from workbench.run import (
     DEFAULT_SCENARIO,
     SCENARIOS,
@@ -36,6 +34,8 @@ from workbench.run import (
     split_words,
     tapped_stdout,
 )
+from workbench.trace_model import DEFAULT_HTML_LIMIT, TraceRecorder
+from workbench.trace_page import render_page
 
 __all__ = ["TRACED_STYLE", "add_parser", "run", "trace_example"]
 

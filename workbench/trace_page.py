@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import json
 import math
+
 from workbench.trace_model import Mark, PassView, Trace
 
 __all__ = ["column_width", "render_page"]
@@ -111,7 +112,8 @@ def _detail(view: PassView) -> str:
     if view.timers:
         parts.append("timers due:\n" + "\n".join(f"  {mark.text}" for mark in view.timers))
     if view.callbacks:
-        parts.append("callbacks, in order:\n" + "\n".join(f"  {mark.text.split(': ', 1)[1]}" for mark in view.callbacks))
+        parts.append("callbacks, in order:\n" + "\n".join(f"  {mark.text.split(': ', 1)[1]}"
+                                                          for mark in view.callbacks))
     if view.hidden_callbacks:
         parts.append(f"  ... and {view.hidden_callbacks} more callbacks, not drawn")
     parts.append(f"wall time {view.wall * 1e3:.3f} ms, starting {view.start * 1e3:.3f} ms into the trace")
@@ -135,7 +137,7 @@ def _timeline(trace: Trace) -> str:
     width = xs[-1] + 10
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height}" '
            f'viewBox="0 0 {width:.0f} {height}">']
-    for number, view in enumerate(trace.passes, 1):
+    for number in range(1, len(trace.passes) + 1):
         x, w = xs[number - 1], widths[number - 1]
         odd = " odd" if number % 2 else ""
         out.append(f'<rect class="col{odd}" data-pass="{number}" x="{x:.1f}" y="0" width="{w:.1f}" '

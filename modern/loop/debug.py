@@ -19,9 +19,9 @@ from .events import Handle, TimerHandle, format_callback
 
 __all__ = [
     "COROUTINE_DEBUG",
-    "CallbackRun",
     "DEBUG_STACK_DEPTH",
     "DEBUG_VARIABLE",
+    "CallbackRun",
     "CoroWrapper",
     "DebugHandle",
     "DebugTimerHandle",
@@ -32,6 +32,7 @@ __all__ = [
     "debug_from_environment",
     "extract_stack",
     "logger",
+    "traced_handle_types",
 ]
 
 #: The loop's logger: slow callbacks, exceptions nobody retrieved, coroutines nobody scheduled.
@@ -124,8 +125,8 @@ class DebugTimerHandle(TimerHandle):
         _timed_run(self, TimerHandle._run)
 
 
-# Handles that say where they came from: the loop creates these while a trace is set (and debug mode is
-# off), so that the trace can name the line that scheduled each callback. Nothing here runs otherwise.
+# Handles that say where they came from: the loop creates these while a trace is set, so that the trace can
+# name the line that scheduled each callback. Nothing here runs otherwise.
 
 #: How many frames outside this package a ScheduleSite keeps, innermost first.
 SITE_STACK_DEPTH = 6
@@ -199,6 +200,33 @@ class TracedTimerHandle(TimerHandle):
     ):
         TimerHandle.__init__(self, when, callback, args, loop, context)
         self._site = _schedule_site(loop, sys._getframe(1), "timer")
+
+
+class TracedDebugHandle(DebugHandle):
+    """A DebugHandle that also remembers its ScheduleSite: debug mode and a trace at once."""
+
+    __slots__ = ("_site",)
+
+    def __init__(self, callback: Callable[..., Any], args: Tuple[Any, ...], loop: Any, context: Any = None):
+        DebugHandle.__init__(self, callback, args, loop, context)
+        self._site = _schedule_site(loop, sys._getframe(1), "soon")
+
+
+class TracedDebugTimerHandle(DebugTimerHandle):
+    """A DebugTimerHandle that also remembers its ScheduleSite."""
+
+    __slots__ = ("_site",)
+
+    def __init__(
+        self, when: float, callback: Callable[..., Any], args: Tuple[Any, ...], loop: Any, context: Any = None
+    ):
+        DebugTimerHandle.__init__(self, when, callback, args, loop, context)
+        self._site = _schedule_site(loop, sys._getframe(1), "timer")
+
+
+def traced_handle_types(debug: bool) -> Tuple[type, type]:
+    """The (handle, timer handle) classes a traced loop makes, with or without debug mode."""
+    return (TracedDebugHandle, TracedDebugTimerHandle) if debug else (TracedHandle, TracedTimerHandle)
 
 
 # The trace hook's record: one per pass of `_run_once`, built only while a trace is set.

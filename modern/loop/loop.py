@@ -18,8 +18,13 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from .coroutines import iscoroutine
 from .debug import (
-    CallbackRun, DebugHandle, DebugTimerHandle, PassRecord, TracedHandle, TracedTimerHandle,
-    debug_from_environment, logger,
+    CallbackRun,
+    DebugHandle,
+    DebugTimerHandle,
+    PassRecord,
+    debug_from_environment,
+    logger,
+    traced_handle_types,
 )
 from .events import Handle, TimerHandle, _get_running_loop, _set_running_loop
 from .futures import Future, isfuture
@@ -426,11 +431,11 @@ class EventLoop:
         if self._debug:
             self._handle_type: type = DebugHandle
             self._timer_type: type = DebugTimerHandle
-        elif self._trace is not None:
-            self._handle_type, self._timer_type = TracedHandle, TracedTimerHandle
         else:
             self._handle_type = Handle
             self._timer_type = TimerHandle
+        if self._trace is not None:
+            self._handle_type, self._timer_type = traced_handle_types(self._debug)
 
     def set_trace(self, trace: Optional[Callable[[PassRecord], Any]]) -> None:
         """Call `trace(record)` after every pass with a PassRecord; None switches it off."""
@@ -438,7 +443,7 @@ class EventLoop:
             raise TypeError(f"A callable object or None is expected, got {trace!r}")
         self._trace = trace
         self._trace_passes = 0
-        # While tracing, handles remember the line that scheduled them (debug mode's handles already do).
+        # While tracing, handles remember the line that scheduled them: set_debug picks their classes.
         self.set_debug(self._debug)
 
     def get_trace(self) -> Optional[Callable[[PassRecord], Any]]:

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from modern.loop import EventLoop, Handle, TimerHandle
-from modern.loop.debug import CallbackRun, TracedHandle, TracedTimerHandle
+from modern.loop.debug import CallbackRun, DebugHandle, TracedHandle, TracedTimerHandle
 
 
 @pytest.fixture
@@ -103,9 +103,10 @@ def test_a_wakeup_scheduled_by_the_loop_itself_has_no_user_stack_and_names_the_a
     assert handle._site.parent is not None and handle._site.parent._site.api == "call_soon"
 
 
-def test_debug_mode_keeps_its_own_handles_while_traced(loop):
+def test_debug_mode_handles_take_a_site_too_while_traced(loop):
     loop.set_debug(True)
     loop.set_trace(lambda record: None)
-    assert type(loop.call_soon(print)).__name__ == "DebugHandle"
+    handle = loop.call_soon(print)
+    assert isinstance(handle, DebugHandle) and handle._source_traceback and handle._site.api == "call_soon"
     loop.set_debug(False)
     assert type(loop.call_soon(print)) is TracedHandle
