@@ -36,9 +36,9 @@ svg .label{font-weight:600}
 .col.sel{fill:#fff6d5;stroke:#e0b000}
 .mark{cursor:help}
 .mark:hover{stroke:#000;stroke-width:1.5}
-.select.poll{fill:#d9d9d9}.select.io{fill:#7fa7d9}.select.timer{fill:#f2b35e}
-.fd{fill:#3a9a5b}.timer{fill:#e08a1e}
-.callback.fd{fill:#6cc08b}.callback.timer{fill:#f2b35e}.callback.soon{fill:#8fb3e8}
+.wait-poll{fill:#d9d9d9}.wait-io{fill:#7fa7d9}.wait-timer{fill:#f2b35e}
+.fd{fill:#3a9a5b}.due{fill:#e08a1e}
+.from-fd{fill:#6cc08b}.from-timer{fill:#f2b35e}.from-soon{fill:#8fb3e8}
 .life{stroke:#bbb;stroke-width:2}
 .created{fill:#fff;stroke:#555;stroke-width:1.5}.step{fill:#4a72c4}
 .done.result{fill:#2e9d4f}.done.exception{fill:#d43c3c}.done.cancelled{fill:#888}
@@ -153,13 +153,13 @@ def _timeline(trace: Trace) -> str:
         x, w = xs[number - 1] + 1, widths[number - 1] - 2
         share = view.select.duration / view.wall if view.wall > 0 else 0.0
         out.append(_mark_rect(view.select, x, rows[0][1], max(3.0, w * min(share, 1.0)), 16,
-                              f"select {_select_kind(view)}"))
+                              f"select wait-{_select_kind(view)}"))
         for row, mark in enumerate(view.fds):
             out.append(_mark_rect(mark, x, rows[1][1] + row * _ROW, w, _ROW - 2, "fd"))
         for row, mark in enumerate(view.timers):
-            out.append(_mark_rect(mark, x, rows[2][1] + row * _ROW, w, _ROW - 2, "timer"))
+            out.append(_mark_rect(mark, x, rows[2][1] + row * _ROW, w, _ROW - 2, "due"))
         for row, mark in enumerate(view.callbacks):
-            out.append(_mark_rect(mark, x, rows[3][1] + row * _ROW, w, _ROW - 2, f"callback {mark.outcome}"))
+            out.append(_mark_rect(mark, x, rows[3][1] + row * _ROW, w, _ROW - 2, f"callback from-{mark.outcome}"))
     for index, lane in enumerate(trace.lanes):
         y = lanes_top + index * _LANE
         first, last = lane.marks[0].pass_number, lane.marks[-1].pass_number
