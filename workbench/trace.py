@@ -12,10 +12,11 @@ import contextlib
 import functools
 import importlib
 import io
+import logging
 import sys
 import time
 from pathlib import Path
-from typing import Optional, Sequence, TextIO, Union
+from typing import Iterator, List, Optional, Sequence, TextIO, Tuple, Union
 
 import modern.loop
 from gadu.server import ServerThread
@@ -70,6 +71,35 @@ class _PassPrinter:
             _cancel_every_task(self.loop)
 
 
+class _WireLog(logging.Handler):
+    """The reference server's packet log (gadu.packetlog) as (time.perf_counter(), text), for the page."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.events: List[Tuple[float, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # PacketLog's arguments: owner, "in" or "out", the packet's name, its length, its body in hex.
+        owner, way, name, length = record.args[:4]  # type: ignore[index]
+        told = f"received {name} from" if way == "in" else f"sent {name} to"
+        self.events.append((time.perf_counter(), f"the server {told} {owner} ({length} bytes of body)"))
+
+
+@contextlib.contextmanager
+def _server_packets(wire: _WireLog) -> Iterator[None]:
+    logger = logging.getLogger("gadu.server.packets")
+    level, propagate = logger.level, logger.propagate
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # to the page only, not to whatever prints the root logger's records
+    logger.addHandler(wire)
+    try:
+        yield
+    finally:
+        logger.removeHandler(wire)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
 def trace_example(
     name: str,
     *,
@@ -89,8 +119,12 @@ def trace_example(
     console = Console(stream)
     scenario = SCENARIOS.get(name, DEFAULT_SCENARIO)
     with contextlib.ExitStack() as stack:
+        wire = _WireLog()
         if server is None and scenario.needs_server:
-            thread = stack.enter_context(ServerThread(ServerConfig(port=0)))
+            if html is not None:
+                # The server runs in this process: its packets go on the page, above the passes that saw them.
+                stack.enter_context(_server_packets(wire))
+            thread = stack.enter_context(ServerThread(ServerConfig(port=0, log_packets=html is not None)))
             server = ("127.0.0.1", thread.port)
             console.line(f"trace: reference server on 127.0.0.1:{thread.port}")
         argv = scenario.arguments(server or ("127.0.0.1", 0)) + list(extra)
@@ -115,7 +149,8 @@ def trace_example(
         if html is not None:
             limit = DEFAULT_HTML_LIMIT if limit is None else limit
             recorder = TraceRecorder(loop, title=f"{name} ({TRACED_STYLE}) on modern.loop", source_path=str(path),
-                                     limit=limit, on_limit=functools.partial(_cancel_every_task, loop))
+                                     limit=limit, on_limit=functools.partial(_cancel_every_task, loop),
+                                     wire=wire.events)
             loop.set_trace(recorder)
             console.line(f"trace: {module.__name__} on modern.loop, recording at most {limit} passes for {html}")
         else:

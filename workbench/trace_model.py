@@ -42,9 +42,9 @@ _HIDDEN_DIRS = (_LOOP_DIR, os.path.join(_ROOT, "compat"))
 
 
 class Mark(NamedTuple):
-    """One thing drawn: a select wait, a ready fd, a timer due, a callback, or a task's event."""
+    """One thing drawn: a select wait, a ready fd, a timer due, a callback, a packet, or a task's event."""
 
-    #: "select", "fd", "timer", "callback"; in lanes "created", "step", "done".
+    #: "select", "fd", "timer", "callback", "wire"; in lanes "created", "step", "done".
     kind: str
     pass_number: int
     #: The hover text.
@@ -76,6 +76,8 @@ class PassView(NamedTuple):
     hidden_callbacks: int
     #: The example's lines this pass touched: the union of its marks' lines and its tasks' steps.
     lines: Tuple[int, ...]
+    #: What the other side put on the wire while this pass was waiting in select (or running, for the last).
+    wire: Tuple[Mark, ...] = ()
 
 
 class Lane(NamedTuple):
@@ -146,6 +148,8 @@ class TraceRecorder:
     """modern.loop's trace hook that keeps every pass as data; `trace()` returns the Trace.
 
     After `limit` passes it switches itself off and calls `on_limit` (trace.py cancels the example there).
+    `wire` is a list another thread appends (time.perf_counter(), text) to, in time order (the reference
+    server's packet log): each entry is drawn in the first pass whose select returned after it.
     """
 
     def __init__(
@@ -156,6 +160,7 @@ class TraceRecorder:
         source_path: Optional[str] = None,
         limit: Optional[int] = None,
         on_limit: Optional[Callable[[], None]] = None,
+        wire: Optional[List[Tuple[float, str]]] = None,
     ) -> None:
         self.loop, self.limit, self.on_limit, self.title = loop, limit, on_limit, title
         self.source_path = os.path.abspath(source_path) if source_path else None
@@ -171,6 +176,8 @@ class TraceRecorder:
         # The name of every callback drawn, by its handle: a handle scheduled inside one names it as parent.
         self._ran: Dict[int, Tuple[Any, str]] = {}
         self._next_timer = self._peek_timer()
+        self._wire = wire if wire is not None else []
+        self._wire_seen = 0
 
     # Naming things a person recognises.
 
@@ -192,7 +199,11 @@ class TraceRecorder:
             return "({})".format(", ".join(self._arg(item) for item in value))
         fileno = getattr(value, "fileno", None)
         if fileno is not None and hasattr(value, "getsockname"):
-            return f"socket fd {fileno()}"
+            try:
+                host, port = value.getsockname()[:2]
+            except (OSError, ValueError):  # closed, or not an internet socket
+                return f"socket fd {fileno()}"
+            return f"socket fd {fileno()} {host}:{port}"
         return _short.repr(value)
 
     def _callback(self, callback: Any, args: Tuple[Any, ...]) -> str:
@@ -287,13 +298,19 @@ class TraceRecorder:
                 callbacks.append(Mark("callback", number, text + (f"; {where}" if where else ""), run.duration,
                                       tuple(sorted(set(site_lines + step_lines))), origin))
 
+        wire = []
+        select_end = record.started + record.select_time
+        while self._wire_seen < len(self._wire) and self._wire[self._wire_seen][0] <= select_end:
+            wire.append(Mark("wire", number, f"pass {number}: {self._wire[self._wire_seen][1]}"))
+            self._wire_seen += 1
+
         self.callbacks += len(record.runs)
         self.select_time += record.select_time
         self.callback_time += record.callback_time
         self.passes.append(PassView(
             number, record.started - self._first, now - record.started, record.timeout, why, select,
             tuple(fds), tuple(timers), tuple(callbacks), max(0, len(record.runs) - MAX_CALLBACKS_SHOWN),
-            tuple(sorted(lines)),
+            tuple(sorted(lines)), tuple(wire),
         ))
         self._next_timer = self._peek_timer()
         if self.limit is not None and number >= self.limit:

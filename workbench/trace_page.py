@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import json
 import math
+from typing import Dict, Tuple
 
 from workbench.trace_model import Mark, PassView, Trace
 
@@ -37,7 +38,7 @@ svg .label{font-weight:600}
 .mark{cursor:help}
 .mark:hover{stroke:#000;stroke-width:1.5}
 .wait-poll{fill:#d9d9d9}.wait-io{fill:#7fa7d9}.wait-timer{fill:#f2b35e}
-.fd{fill:#3a9a5b}.due{fill:#e08a1e}
+.fd{fill:#3a9a5b}.wire{fill:#9b6cc8}.due{fill:#e08a1e}
 .from-fd{fill:#6cc08b}.from-timer{fill:#f2b35e}.from-soon{fill:#8fb3e8}
 .life{stroke:#bbb;stroke-width:2}
 .created{fill:#fff;stroke:#555;stroke-width:1.5}.step{fill:#4a72c4}
@@ -48,7 +49,7 @@ font:12px/1.35 ui-monospace,monospace;pointer-events:none;z-index:9;white-space:
 .detail{font:12px/1.45 ui-monospace,monospace;white-space:pre-wrap;background:#f6f8fa;
 border:1px solid #ddd;border-radius:4px;padding:8px;margin:0}
 .source{font:12px/1.45 ui-monospace,monospace;background:#fbfbfb;border:1px solid #ddd;border-radius:4px;
-padding:8px 0;margin:0;overflow-x:auto}
+padding:8px 0;margin:0;overflow:auto;max-height:520px;position:relative}
 .source span{display:block;padding:0 8px;white-space:pre}
 .source span.hit{background:#ffe27a}
 .source b{display:inline-block;width:3em;color:#999;font-weight:normal;text-align:right;margin-right:1em}
@@ -71,7 +72,9 @@ function choose(n){
   var col=document.querySelector('.col[data-pass="'+n+'"]');if(col){col.classList.add('sel');}
   document.querySelectorAll('.source span.hit').forEach(function(s){s.classList.remove('hit');});
   var p=data.passes[n-1];if(!p){return;}
-  p.lines.forEach(function(l){var s=document.getElementById('L'+l);if(s){s.classList.add('hit');}});
+  var source=document.getElementById('source'),first=null;
+  p.lines.forEach(function(l){var s=document.getElementById('L'+l);if(s){s.classList.add('hit');first=first||s;}});
+  if(first){source.scrollTop=Math.max(0,first.offsetTop-source.clientHeight/3);}
   document.getElementById('detail').textContent=p.detail;
 }
 document.querySelectorAll('[data-pass]').forEach(function(el){
@@ -106,7 +109,10 @@ def _select_kind(view: PassView) -> str:
 
 
 def _detail(view: PassView) -> str:
-    parts = [view.select.text]
+    parts = [f"  {mark.text.split(': ', 1)[1]}" for mark in view.wire]
+    if parts:
+        parts.insert(0, "meanwhile on the server's side:")
+    parts.append(view.select.text)
     if view.fds:
         parts.append("ready:\n" + "\n".join(f"  {mark.text}" for mark in view.fds))
     if view.timers:
@@ -125,14 +131,19 @@ def _timeline(trace: Trace) -> str:
     xs = [float(_GUTTER)]
     for width in widths:
         xs.append(xs[-1] + width)
-    fd_rows = max([len(view.fds) for view in trace.passes] + [1])
-    timer_rows = max([len(view.timers) for view in trace.passes] + [1])
-    callback_rows = max([len(view.callbacks) for view in trace.passes] + [1])
-    top = 20
-    rows = [("select", top, 16), ("ready fds", top + 22, fd_rows * _ROW),
-            ("timers due", top + 28 + fd_rows * _ROW, timer_rows * _ROW),
-            ("callbacks", top + 34 + (fd_rows + timer_rows) * _ROW, callback_rows * _ROW)]
-    lanes_top = rows[-1][1] + rows[-1][2] + 14
+    # Rows from the top: (label, y, height). The server's wire only when there is one (a GG example).
+    wire_rows = max([len(view.wire) for view in trace.passes] + [0])
+    heights = [("server's wire", wire_rows * _ROW), ("select", 16),
+               ("ready fds", max([len(view.fds) for view in trace.passes] + [1]) * _ROW),
+               ("timers due", max([len(view.timers) for view in trace.passes] + [1]) * _ROW),
+               ("callbacks", max([len(view.callbacks) for view in trace.passes] + [1]) * _ROW)]
+    rows: Dict[str, Tuple[str, int, int]] = {}
+    y = 20
+    for label, height in heights:
+        if height:
+            rows[label] = (label, y, height)
+            y += height + 6
+    lanes_top = y + 8
     height = lanes_top + len(trace.lanes) * _LANE + 8
     width = xs[-1] + 10
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height}" '
@@ -144,29 +155,33 @@ def _timeline(trace: Trace) -> str:
                    f'height="{height}"/>')
         if w >= 16 or number % 5 == 0 or number == 1:
             out.append(f'<text x="{x + 2:.1f}" y="12">{number}</text>')
-    for label, y, _ in rows:
+    for label, y, _ in rows.values():
         out.append(f'<text class="label" x="6" y="{y + 11}">{label}</text>')
     for index, lane in enumerate(trace.lanes):
         out.append(f'<text class="label" x="6" y="{lanes_top + index * _LANE + 13}">{html.escape(lane.name)} '
                    f'<tspan font-weight="400">{html.escape(lane.coro)}()</tspan></text>')
     for number, view in enumerate(trace.passes, 1):
         x, w = xs[number - 1] + 1, widths[number - 1] - 2
+        for row, mark in enumerate(view.wire):
+            out.append(_mark_rect(mark, x, rows["server's wire"][1] + row * _ROW, w, _ROW - 2, "wire"))
         share = view.select.duration / view.wall if view.wall > 0 else 0.0
-        out.append(_mark_rect(view.select, x, rows[0][1], max(3.0, w * min(share, 1.0)), 16,
+        out.append(_mark_rect(view.select, x, rows["select"][1], max(3.0, w * min(share, 1.0)), 16,
                               f"select wait-{_select_kind(view)}"))
         for row, mark in enumerate(view.fds):
-            out.append(_mark_rect(mark, x, rows[1][1] + row * _ROW, w, _ROW - 2, "fd"))
+            out.append(_mark_rect(mark, x, rows["ready fds"][1] + row * _ROW, w, _ROW - 2, "fd"))
         for row, mark in enumerate(view.timers):
-            out.append(_mark_rect(mark, x, rows[2][1] + row * _ROW, w, _ROW - 2, "due"))
+            out.append(_mark_rect(mark, x, rows["timers due"][1] + row * _ROW, w, _ROW - 2, "due"))
         for row, mark in enumerate(view.callbacks):
-            out.append(_mark_rect(mark, x, rows[3][1] + row * _ROW, w, _ROW - 2, f"callback from-{mark.outcome}"))
+            out.append(_mark_rect(mark, x, rows["callbacks"][1] + row * _ROW, w, _ROW - 2,
+                                  f"callback from-{mark.outcome}"))
     for index, lane in enumerate(trace.lanes):
         y = lanes_top + index * _LANE
         first, last = lane.marks[0].pass_number, lane.marks[-1].pass_number
         x0 = xs[first - 1] + 4
         x1 = xs[last] - 4 if lane.marks[-1].kind == "done" else xs[-1]
         out.append(f'<line class="life" x1="{x0:.1f}" y1="{y + 9}" x2="{x1:.1f}" y2="{y + 9}"/>')
-        for mark in lane.marks:
+        # Steps first, so that the circles for "created" and "done" are drawn over them.
+        for mark in sorted(lane.marks, key=lambda mark: mark.kind != "step"):
             px, pw = xs[mark.pass_number - 1], widths[mark.pass_number - 1]
             if mark.kind == "created":
                 out.append(_mark_rect(mark, px + 6, y + 9, 0, 10, "created", shape="circle"))
@@ -196,7 +211,7 @@ def render_page(trace: Trace) -> str:
     payload = json.dumps(data).replace("</", "<\\/")
     summary = (f"{len(trace.passes)} passes of _run_once in {trace.wall * 1e3:.1f} ms: {trace.callbacks} callbacks "
                f"ran for {trace.callback_time * 1e3:.2f} ms, select waited {trace.select_time * 1e3:.1f} ms; "
-               f"{len(trace.lanes)} tasks")
+               f"{len(trace.lanes)} task{'' if len(trace.lanes) == 1 else 's'}")
     note = f'<p class="note" id="note">{html.escape(trace.note)}</p>' if trace.note else ""
     widths = ", ".join(f"{column_width(seconds):.0f} px = {label}"
                        for seconds, label in ((1e-5, "10 us"), (1e-4, "100 us"), (1e-3, "1 ms"), (1e-2, "10 ms"),
@@ -214,6 +229,7 @@ def render_page(trace: Trace) -> str:
 <p class="legend"><span><i style="background:#d9d9d9"></i>select polls (callbacks waiting)</span>
 <span><i style="background:#7fa7d9"></i>select waits for a socket</span>
 <span><i style="background:#f2b35e"></i>select waits for the next timer / timer callback</span>
+<span><i style="background:#9b6cc8"></i>a packet on the server's side</span>
 <span><i style="background:#6cc08b"></i>callback of a ready socket</span>
 <span><i style="background:#8fb3e8"></i>call_soon callback</span>
 <span><i style="background:#4a72c4"></i>task step</span>
