@@ -216,6 +216,8 @@ def render_page(trace: Trace) -> str:
     widths = ", ".join(f"{column_width(seconds):.0f} px = {label}"
                        for seconds, label in ((1e-5, "10 us"), (1e-4, "100 us"), (1e-3, "1 ms"), (1e-2, "10 ms"),
                                               (1e-1, "100 ms")))
+    wire_legend = ('<span><i style="background:#9b6cc8"></i>a packet on the server\'s side</span>\n'
+                   if any(view.wire for view in trace.passes) else "")
     source = "".join(f'<span id="L{number}"><b>{number}</b>{html.escape(line)}</span>'
                        for number, line in enumerate(trace.source, 1))
     return f"""<!DOCTYPE html>
@@ -229,8 +231,7 @@ def render_page(trace: Trace) -> str:
 <p class="legend"><span><i style="background:#d9d9d9"></i>select polls (callbacks waiting)</span>
 <span><i style="background:#7fa7d9"></i>select waits for a socket</span>
 <span><i style="background:#f2b35e"></i>select waits for the next timer / timer callback</span>
-<span><i style="background:#9b6cc8"></i>a packet on the server's side</span>
-<span><i style="background:#6cc08b"></i>callback of a ready socket</span>
+{wire_legend}<span><i style="background:#6cc08b"></i>callback of a ready socket</span>
 <span><i style="background:#8fb3e8"></i>call_soon callback</span>
 <span><i style="background:#4a72c4"></i>task step</span>
 <span><i style="background:#2e9d4f"></i>task returned</span>
