@@ -171,7 +171,11 @@ def trace_example(
         if recorder is not None:
             trace = recorder.trace()
             page = render_page(trace)
-            Path(html).write_text(page, encoding="utf-8")
+            try:
+                Path(html).write_text(page, encoding="utf-8")
+            except OSError as exc:
+                console.line(f"trace: cannot write {html}: {exc.strerror or exc}")
+                return 1
             printer.stopped = trace.cut
             if trace.cut:
                 console.line(f"trace: cut at the limit of {limit} passes; the example was cancelled and closed its "

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import modern.loop
-from workbench.trace_model import TraceRecorder, short_path
+from workbench.trace_model import MAX_CALLBACKS_SHOWN, TraceRecorder, short_path
 
 PROGRAM = Path(__file__).parent / "data" / "trace" / "timers_and_sockets.py"
 # Relative to the project when the package is used from the checkout, the bare name when it is installed.
@@ -127,3 +127,18 @@ def test_the_limit_cuts_the_recording_says_so_and_calls_back_once():
     assert len(trace.passes) == 5 and trace.cut and stopped == [True]
     assert "Cut at the limit of 5 passes" in trace.note
     assert loop.get_trace() is None
+
+
+def test_a_crowded_pass_draws_at_most_max_callbacks_and_counts_the_rest():
+    loop = modern.loop.new_event_loop(debug=False)
+    recorder = TraceRecorder(loop)
+    loop.set_trace(recorder)
+    for _ in range(MAX_CALLBACKS_SHOWN + 7):
+        loop.call_soon(lambda: None)
+    loop.stop()
+    loop.run_forever()
+    loop.close()
+    [view] = recorder.trace().passes
+    assert len(view.callbacks) == MAX_CALLBACKS_SHOWN and view.hidden_callbacks == 7
+    assert recorder.trace().callbacks == MAX_CALLBACKS_SHOWN + 7
+    assert f"7 callbacks are counted but not drawn (over {MAX_CALLBACKS_SHOWN} in a pass)" in recorder.trace().note

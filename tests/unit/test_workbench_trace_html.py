@@ -76,3 +76,8 @@ def test_only_the_yieldfrom_style_runs_on_modern_loop(capsys):
         cli.main(["trace", "echo_bot", "--style", "aio"])
     assert exited.value.code == 2
     assert "invalid choice: 'aio'" in capsys.readouterr().err
+
+
+def test_a_page_that_cannot_be_written_is_a_clear_failure(tmp_path, capsys):
+    assert trace_example("echo_server", html=tmp_path / "no such folder" / "echo.html") == 1
+    assert "trace: cannot write " in capsys.readouterr().out
