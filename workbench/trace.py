@@ -16,7 +16,7 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Iterator, List, Optional, Sequence, TextIO, Tuple, Union
+from typing import Any, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
 
 import modern.loop
 from gadu.server import ServerThread
@@ -80,7 +80,8 @@ class _WireLog(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         # PacketLog's arguments: owner, "in" or "out", the packet's name, its length, its body in hex.
-        owner, way, name, length = record.args[:4]  # type: ignore[index]
+        args: Any = record.args
+        owner, way, name, length = args[:4]
         told = f"received {name} from" if way == "in" else f"sent {name} to"
         self.events.append((time.perf_counter(), f"the server {told} {owner} ({length} bytes of body)"))
 
@@ -147,6 +148,7 @@ def trace_example(
         printer = _PassPrinter(loop, console, None if html is not None else limit)
         recorder: Optional[TraceRecorder] = None
         if html is not None:
+            target = Path(html)
             limit = DEFAULT_HTML_LIMIT if limit is None else limit
             recorder = TraceRecorder(loop, title=f"{name} ({TRACED_STYLE}) on modern.loop", source_path=str(path),
                                      limit=limit, on_limit=functools.partial(_cancel_every_task, loop),
@@ -172,7 +174,7 @@ def trace_example(
             trace = recorder.trace()
             page = render_page(trace)
             try:
-                Path(html).write_text(page, encoding="utf-8")
+                target.write_text(page, encoding="utf-8")
             except OSError as exc:
                 console.line(f"trace: cannot write {html}: {exc.strerror or exc}")
                 return 1

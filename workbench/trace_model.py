@@ -121,7 +121,7 @@ def _user_frames(stack: Tuple[Tuple[str, int, str], ...]) -> List[Tuple[str, int
 
 def _suspended_at(coro: Any) -> List[Tuple[str, int, str]]:
     """Where a suspended coroutine waits, innermost first, through `yield from`/`await` chains."""
-    frames = []
+    frames: List[Tuple[str, int, str]] = []
     while coro is not None and len(frames) < 20:
         frame = getattr(coro, "gi_frame", None) or getattr(coro, "cr_frame", None)
         if frame is None:

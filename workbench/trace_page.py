@@ -164,7 +164,7 @@ def _timeline(trace: Trace) -> str:
         x, w = xs[number - 1] + 1, widths[number - 1] - 2
         for row, mark in enumerate(view.wire):
             out.append(_mark_rect(mark, x, rows["server's wire"][1] + row * _ROW, w, _ROW - 2, "wire"))
-        share = view.select.duration / view.wall if view.wall > 0 else 0.0
+        share = (view.select.duration or 0.0) / view.wall if view.wall > 0 else 0.0
         out.append(_mark_rect(view.select, x, rows["select"][1], max(3.0, w * min(share, 1.0)), 16,
                               f"select wait-{_select_kind(view)}"))
         for row, mark in enumerate(view.fds):

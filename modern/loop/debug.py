@@ -164,13 +164,13 @@ def _schedule_site(loop: Any, frame: Optional[FrameType], kind: str) -> Schedule
         if code.co_name in _LOOP_RUNNERS:
             break
         if code.co_name == "_add_watcher":
-            watched = frame.f_locals.get("fd")
+            watched: Any = frame.f_locals.get("fd")
             fd = watched if isinstance(watched, int) else watched.fileno()
             kind = "reader" if frame.f_locals.get("event") == 1 else "writer"
         if not code.co_name.startswith("__") or not api:
             api = code.co_name
         frame = frame.f_back
-    stack = []
+    stack: List[Tuple[str, int, str]] = []
     # Up to the loop that runs this code, if it runs in a callback: what lies beyond is the loop's caller.
     while frame is not None and len(stack) < SITE_STACK_DEPTH and not \
             frame.f_globals.get("__name__", "").startswith(_OWN_MODULES):
