@@ -56,3 +56,12 @@ def test_a_cut_trace_says_so_at_the_top():
 @pytest.mark.parametrize("shorter, longer", [(0, 1e-6), (1e-5, 1e-4), (1e-3, 0.5), (0.5, 30)])
 def test_a_longer_pass_gets_a_wider_column(shorter, longer):
     assert COLUMN_MIN <= column_width(shorter) < column_width(longer)
+
+
+def test_a_trace_without_passes_is_still_a_page():
+    """An example that fails before its first pass still gets a page that says so, not a traceback."""
+    empty = Trace("demo", "demo.py", ("pass",), (), (), False, None, "", 0.0, 0, 0.0, 0.0)
+    page = render_page(empty)
+    assert "0 passes of _run_once" in page and '<rect class="col' not in page
+    assert json.loads(re.search(r'id="trace-data">(.*?)</script>', page, re.S).group(1)) == {"initial": 0,
+                                                                                            "passes": []}
