@@ -27,6 +27,7 @@ from workbench.migration_map import Migration, annotate
 
 __all__ = [
     "CONTEXT_LINES",
+    "FOLD_LINES",
     "MAX_SOURCE_BYTES",
     "MIN_WIDTH",
     "DiffInputError",
@@ -47,6 +48,8 @@ __all__ = [
 ]
 
 CONTEXT_LINES = 3
+#: In the HTML page, a run of at least this many unchanged lines between hunks is folded (a click opens it).
+FOLD_LINES = 4
 #: An example is "a small program a person can read in one screen"; anything this big is a mistake.
 MAX_SOURCE_BYTES = 1 << 20
 #: Narrower than this, two columns of code are unreadable, so side-by-side refuses to go below it.
@@ -384,6 +387,10 @@ td.note.empty { background: none; border-left: none; }
 td.note p { margin: 0 0 .6em 0; } td.note b { display: block; }
 .kw { color: #0033b3; font-weight: 600; } .str { color: #067d17; } .com { color: #8c8c8c; font-style: italic; }
 ul.notes li { margin-bottom: .3em; }
+tr.fold > td { padding: 0; } tr.fold table.diff { margin: 0; }
+tr.fold summary { cursor: pointer; background: #eef2fb; color: #445; font-size: 12px; padding: 3px 8px;
+  border-top: 1px solid #d4dbee; border-bottom: 1px solid #d4dbee; }
+tr.fold details[open] summary { background: #dfe6f7; }
 """
 
 
@@ -393,15 +400,38 @@ def _note_cell(notes: Sequence[Migration], rowspan: int) -> str:
     return f'<td class="{"note" if notes else "note empty"}" rowspan="{rowspan}">{body}</td>'
 
 
+_COLUMNS = ('<colgroup><col class="ln"><col class="code"><col class="ln"><col class="code"><col class="notes">'
+            '</colgroup>')
+
+
+def _fold(diff: FileDiff, rows: List[str], first: int, last: int) -> str:
+    """A run of unchanged rows folded away, as review tools do: a <details> row that opens on a click."""
+    olds = [row.old + 1 for row in diff.rows[first:last + 1] if row.old is not None]
+    news = [row.new + 1 for row in diff.rows[first:last + 1] if row.new is not None]
+    where = ", ".join(f"{side} {numbers[0]}-{numbers[-1]}" for side, numbers in (("old", olds), ("new", news))
+                      if numbers)
+    return (f'<tr class="fold"><td colspan="5"><details><summary>{len(rows)} unchanged lines ({where})</summary>'
+            f'<table class="diff">{_COLUMNS}<tbody>' + "".join(rows) + "</tbody></table></details></td></tr>")
+
+
 def _html_section(diff: FileDiff) -> str:
     old_html, new_html = highlight(diff.old_lines), highlight(diff.new_lines)
     starts = {hunk.start: hunk for hunk in diff.hunks}
     covered = {index for hunk in diff.hunks for index in range(hunk.start, hunk.end)}
-    out = ['<table class="diff"><colgroup><col class="ln"><col class="code"><col class="ln"><col class="code">'
-           '<col class="notes"></colgroup>',
+    out = [f'<table class="diff">{_COLUMNS}',
            f'<thead><tr><th colspan="2">{html.escape(diff.old_label, quote=False)}</th>'
            f'<th colspan="2">{html.escape(diff.new_label, quote=False)}</th><th>migration notes</th></tr></thead>',
            "<tbody>"]
+    # Rows outside every hunk wait here; a run of FOLD_LINES or more is folded, a shorter one shown.
+    waiting: List[str] = []
+
+    def flush(index: int) -> None:
+        if len(waiting) >= FOLD_LINES:
+            out.append(_fold(diff, waiting, index - len(waiting), index - 1))
+        else:
+            out.extend(waiting)
+        waiting.clear()
+
     for index, row in enumerate(diff.rows):
         classes = [row.kind] + (["first"] if index in starts else [])
         cells = []
@@ -413,13 +443,18 @@ def _html_section(diff: FileDiff) -> str:
             cells.append(_note_cell(hunk.notes, hunk.end - hunk.start))
         elif index not in covered:
             cells.append('<td class="note empty"></td>')
+            waiting.append(f'<tr class="{" ".join(classes)}">{"".join(cells)}</tr>')
+            continue
+        flush(index)
         out.append(f'<tr class="{" ".join(classes)}">{"".join(cells)}</tr>')
+    flush(len(diff.rows))
     out.append("</tbody></table>")
     return "\n".join(out)
 
 
 def render_html(diffs: Sequence[Tuple[str, FileDiff]], title: str) -> str:
-    """One self-contained page (inline CSS, no scripts): each (heading, diff) as two columns and notes."""
+    """One self-contained page (inline CSS, no scripts): each (heading, diff) as two columns and notes, the
+    unchanged stretches between hunks folded (an HTML <details>, opened by a click, no script)."""
     body = [f"<h1>{html.escape(title, quote=False)}</h1>"]
     for heading, diff in diffs:
         notes = [note for hunk in diff.hunks for note in hunk.notes]

@@ -21,13 +21,18 @@ __all__ = [
     "COROUTINE_DEBUG",
     "DEBUG_STACK_DEPTH",
     "DEBUG_VARIABLE",
+    "CallbackRun",
     "CoroWrapper",
     "DebugHandle",
     "DebugTimerHandle",
     "PassRecord",
+    "ScheduleSite",
+    "TracedHandle",
+    "TracedTimerHandle",
     "debug_from_environment",
     "extract_stack",
     "logger",
+    "traced_handle_types",
 ]
 
 #: The loop's logger: slow callbacks, exceptions nobody retrieved, coroutines nobody scheduled.
@@ -120,7 +125,123 @@ class DebugTimerHandle(TimerHandle):
         _timed_run(self, TimerHandle._run)
 
 
+# Handles that say where they came from: the loop creates these while a trace is set, so that the trace can
+# name the line that scheduled each callback. Nothing here runs otherwise.
+
+#: How many frames outside this package a ScheduleSite keeps, innermost first.
+SITE_STACK_DEPTH = 6
+
+
+class ScheduleSite(NamedTuple):
+    """Where and when a traced handle was made: the loop API that made it, and the code that called it."""
+
+    #: The outermost function of this package on the way (`create_task`, `sock_recv`, `call_later`,
+    #: `set_result` ...): the API the caller used, or the callback of the loop that scheduled it.
+    api: str
+    #: The pass being run when it was scheduled (0: before the first traced pass).
+    pass_number: int
+    #: time.perf_counter() when it was scheduled.
+    time: float
+    #: (filename, line, function) of the frames outside this package that led here, innermost first; empty
+    #: when the loop itself scheduled it from inside a callback (a reader, a future's done callbacks).
+    stack: Tuple[Tuple[str, int, str], ...]
+    #: The file descriptor, for a reader or writer (add_reader, add_writer); else None.
+    fd: Optional[int]
+    #: "reader", "writer", "timer" or "soon".
+    kind: str
+    #: The handle whose callback was running when this one was scheduled, if any.
+    parent: Any
+
+
+#: Where a walk up from a scheduling call stops: the loop running a callback, not code that called the loop.
+_LOOP_RUNNERS = ("_run_once", "_run")
+
+
+def _schedule_site(loop: Any, frame: Optional[FrameType], kind: str) -> ScheduleSite:
+    api, fd = "", None
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(_OWN_MODULES):
+        code = frame.f_code
+        if code.co_name in _LOOP_RUNNERS:
+            break
+        if code.co_name == "_add_watcher":
+            watched: Any = frame.f_locals.get("fd")
+            fd = watched if isinstance(watched, int) else watched.fileno()
+            kind = "reader" if frame.f_locals.get("event") == 1 else "writer"
+        if not code.co_name.startswith("__") or not api:
+            api = code.co_name
+        frame = frame.f_back
+    stack: List[Tuple[str, int, str]] = []
+    # Up to the loop that runs this code, if it runs in a callback: what lies beyond is the loop's caller.
+    while frame is not None and len(stack) < SITE_STACK_DEPTH and not \
+            frame.f_globals.get("__name__", "").startswith(_OWN_MODULES):
+        stack.append((frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name))
+        frame = frame.f_back
+    return ScheduleSite(api, loop._trace_passes + 1 if loop.is_running() else loop._trace_passes,
+                        time.perf_counter(), tuple(stack), fd, kind, loop._current_handle)
+
+
+class TracedHandle(Handle):
+    """A Handle that remembers its ScheduleSite, for the trace hook."""
+
+    __slots__ = ("_site",)
+
+    def __init__(self, callback: Callable[..., Any], args: Tuple[Any, ...], loop: Any, context: Any = None):
+        Handle.__init__(self, callback, args, loop, context)
+        self._site = _schedule_site(loop, sys._getframe(1), "soon")
+
+
+class TracedTimerHandle(TimerHandle):
+    """A TimerHandle that remembers its ScheduleSite, for the trace hook."""
+
+    __slots__ = ("_site",)
+
+    def __init__(
+        self, when: float, callback: Callable[..., Any], args: Tuple[Any, ...], loop: Any, context: Any = None
+    ):
+        TimerHandle.__init__(self, when, callback, args, loop, context)
+        self._site = _schedule_site(loop, sys._getframe(1), "timer")
+
+
+class TracedDebugHandle(DebugHandle):
+    """A DebugHandle that also remembers its ScheduleSite: debug mode and a trace at once."""
+
+    __slots__ = ("_site",)
+
+    def __init__(self, callback: Callable[..., Any], args: Tuple[Any, ...], loop: Any, context: Any = None):
+        DebugHandle.__init__(self, callback, args, loop, context)
+        self._site = _schedule_site(loop, sys._getframe(1), "soon")
+
+
+class TracedDebugTimerHandle(DebugTimerHandle):
+    """A DebugTimerHandle that also remembers its ScheduleSite."""
+
+    __slots__ = ("_site",)
+
+    def __init__(
+        self, when: float, callback: Callable[..., Any], args: Tuple[Any, ...], loop: Any, context: Any = None
+    ):
+        DebugTimerHandle.__init__(self, when, callback, args, loop, context)
+        self._site = _schedule_site(loop, sys._getframe(1), "timer")
+
+
+def traced_handle_types(debug: bool) -> Tuple[type, type]:
+    """The (handle, timer handle) classes a traced loop makes, with or without debug mode."""
+    return (TracedDebugHandle, TracedDebugTimerHandle) if debug else (TracedHandle, TracedTimerHandle)
+
+
 # The trace hook's record: one per pass of `_run_once`, built only while a trace is set.
+
+class CallbackRun(NamedTuple):
+    """One callback run by a traced pass: what it was, and when and how long it ran."""
+
+    callback: Any
+    args: Tuple[Any, ...]
+    #: The handle (a TracedHandle carries its ScheduleSite as `_site`).
+    handle: Any
+    #: time.perf_counter() when it started.
+    started: float
+    duration: float
+
 
 class PassRecord(NamedTuple):
     """What one turn of the loop did, in the order it did it."""
@@ -139,6 +260,10 @@ class PassRecord(NamedTuple):
     callbacks: Tuple[Any, ...]
     #: Seconds spent running them.
     callback_time: float
+    #: time.perf_counter() when select was called.
+    started: float = 0.0
+    #: Each callback run, timed, in order (the same callbacks as `callbacks`).
+    runs: Tuple[CallbackRun, ...] = ()
 
     def describe(self) -> str:
         """One line a person can read: `pass 3: select 0.000s (fds 5), 1 timer due, ran f(), g()`."""

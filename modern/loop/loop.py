@@ -17,7 +17,15 @@ from collections import deque
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from .coroutines import iscoroutine
-from .debug import DebugHandle, DebugTimerHandle, PassRecord, debug_from_environment, logger
+from .debug import (
+    CallbackRun,
+    DebugHandle,
+    DebugTimerHandle,
+    PassRecord,
+    debug_from_environment,
+    logger,
+    traced_handle_types,
+)
 from .events import Handle, TimerHandle, _get_running_loop, _set_running_loop
 from .futures import Future, isfuture
 from .tasks import Task, all_tasks, ensure_future, gather
@@ -386,19 +394,26 @@ class EventLoop:
                     continue
                 handle._run()
         else:
-            # The same loop, noting what it runs, for the trace hook (PassRecord).
-            callbacks = []
+            # The same loop, timing each callback, for the trace hook (PassRecord).
+            runs = []
             run_started = _perf_counter()
             for _ in range(ntodo):
                 handle = ready.popleft()
                 if handle._cancelled:
                     continue
-                callbacks.append(handle._callback)
-                handle._run()
+                callback, args = handle._callback, handle._args  # a reader may cancel itself as it runs
+                self._current_handle = handle
+                started = _perf_counter()
+                try:
+                    handle._run()
+                finally:
+                    self._current_handle = None
+                runs.append(CallbackRun(callback, args, handle, started, _perf_counter() - started))
             self._trace_passes += 1
             record = PassRecord(
                 self._trace_passes, timeout, select_time, tuple(key.fd for key, _ in event_list),
-                ntodo - after_io, tuple(callbacks), _perf_counter() - run_started,
+                ntodo - after_io, tuple(run.callback for run in runs), _perf_counter() - run_started,
+                select_started, tuple(runs),
             )
             try:
                 trace(record)
@@ -419,6 +434,8 @@ class EventLoop:
         else:
             self._handle_type = Handle
             self._timer_type = TimerHandle
+        if self._trace is not None:
+            self._handle_type, self._timer_type = traced_handle_types(self._debug)
 
     def set_trace(self, trace: Optional[Callable[[PassRecord], Any]]) -> None:
         """Call `trace(record)` after every pass with a PassRecord; None switches it off."""
@@ -426,6 +443,8 @@ class EventLoop:
             raise TypeError(f"A callable object or None is expected, got {trace!r}")
         self._trace = trace
         self._trace_passes = 0
+        # While tracing, handles remember the line that scheduled them: set_debug picks their classes.
+        self.set_debug(self._debug)
 
     def get_trace(self) -> Optional[Callable[[PassRecord], Any]]:
         return self._trace
