@@ -114,7 +114,7 @@ _RULES: Tuple[Rule, ...] = (
          "echo_bot", _STEP_YIELDFROM_AIO, "coroutines",
          "`async def` with `await` (or `compat.coroutine` while `yield from` stays)"),
     Rule("GW202", "`asyncio.async(...)`", SYNTAX_ERROR,
-         "3.4.4",
+         "3.4.4", "3.7",
          "3.4 branch changeset b78127eafad7 'asyncio: async() function is deprecated in favour of "
          "ensure_future()' (May 2015); 3.6.15 asyncio/tasks.py async_() warns 'asyncio.async() function is "
          "deprecated, use ensure_future()'",
@@ -123,14 +123,14 @@ _RULES: Tuple[Rule, ...] = (
          "fan_out", _STEP_FAN_OUT, "coroutines",
          "`asyncio.ensure_future(...)` or `asyncio.create_task(...)`"),
     Rule("GW203", "`asyncio.JoinableQueue`", REMOVED,
-         "3.4.4",
+         "3.4.4", "3.5",
          "asyncio-queue.rst 'Deprecated alias for Queue. deprecated:: 3.4.4' (3.4 changeset 12a857e173b7)",
          "#23464 'remove JoinableQueue that was deprecated in 3.4.4' (3.5 whatsnew); 3.6.15 queues.py "
          "defines it only `if not compat.PY35`",
          "fan_out", _STEP_FAN_OUT, None,
          "`asyncio.Queue` (it has join() and task_done() since 3.4.4)"),
     Rule("GW204", "`with (yield from lock)` / `with (await lock)`", REMOVED,
-         "3.7",
+         "3.7", "3.9",
          "bpo-32253 'Deprecate with statement and bare await for asyncio locks'; 3.8.18 asyncio/locks.py "
          "warns \"'with (yield from lock)' is deprecated\"",
          "bpo-34793 'Drop old-style context managers in asyncio.locks' (3.9 whatsnew); 3.9.18 Lock has "
@@ -138,7 +138,7 @@ _RULES: Tuple[Rule, ...] = (
          "echo_bot", _STEP_YIELDFROM_AIO, "coroutines",
          "`async with lock:`"),
     Rule("GW205", "`asyncio.Task.current_task()` / `asyncio.Task.all_tasks()`", REMOVED,
-         "3.7",
+         "3.7", "3.9",
          "bpo-32250 (3.7 whatsnew); 3.8.18 asyncio/tasks.py warns 'Task.current_task() is deprecated since "
          "Python 3.7'",
          "bpo-40967 'Remove deprecated asyncio.Task.current_task() and asyncio.Task.all_tasks()' (PR #21272, "
