@@ -250,8 +250,10 @@ class _Detector:
                 self.hit(node, BASE_CODES[named[0]], f"class {node.name} derives from {named[0]}", named[1])
 
     def use(self, node: ast.AST, scope: Scope) -> None:
-        if isinstance(node, ast.Name) and node.id not in _USE_NAME_TAILS:
-            return
+        if isinstance(node, ast.Name):
+            origins = scope.lookup(node.id)
+            if not origins or LOCAL in origins:
+                return  # the cheap way out for the many names that no import bound
         if isinstance(node, ast.Attribute) and node.attr not in _USE_NAME_TAILS:
             if node.attr == MASK and (node.lineno, node.col_offset) in self.masked:
                 named = qualify(node, scope)
