@@ -56,7 +56,7 @@ def scan_paths(paths: Sequence[str], target: Tuple[int, ...], select: Sequence[s
                ignore: Sequence[str] = (), excludes: Sequence[str] = (),
                progress: Optional[TextIO] = None) -> Report:
     """Scan files and folders; the Report holds every finding chosen by select/ignore."""
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     files = list(python_files(paths, Excludes([*DEFAULT_EXCLUDES, *excludes])))
     show_progress = progress is not None and len(files) >= PROGRESS_FROM_FILES
     findings: List[Finding] = []
@@ -88,10 +88,12 @@ def scan_paths(paths: Sequence[str], target: Tuple[int, ...], select: Sequence[s
         if show_progress and progress is not None and (index % 50 == 0 or index == len(files)):
             _progress(index, len(files), progress)
     return Report(findings, len(files), parsed, unparsed, lines, time.perf_counter() - started,
-                  ".".join(str(part) for part in target[:2]))
+                  ".".join(str(part) for part in target[:2]), time.process_time() - started_cpu)
 
 
-def run_scan(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run_scan(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
     try:
         target = parse_version(args.target) if args.target else sys.version_info[:2]
         select, ignore = _codes(args.select), _codes(args.ignore)
