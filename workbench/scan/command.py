@@ -115,7 +115,7 @@ def run_scan(args: argparse.Namespace, out: Optional[TextIO] = None, err: Option
     return 1 if report.breaking() else 0
 
 
-def add_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "scan", help="find what in your code breaks on which Python (asyncore, asynchat, Tulip-era asyncio)",
         description="Find asyncore/asynchat and Tulip-era asyncio constructs in Python files, with the Python "

@@ -59,7 +59,8 @@ def _versions(finding: Finding) -> str:
     if finding.kind == INFORMATIONAL:
         parts.append(f"breaks {RULES[finding.code].breaks}; through compat it runs on 3.8-3.13: informational")
     elif finding.breaks:
-        parts.append(f"breaks {finding.breaks}" + (" (warning only until then)" if finding.kind == WARNING_ONLY else ""))
+        until = "; a warning only until then" if finding.kind == WARNING_ONLY else ""
+        parts.append(f"breaks {finding.breaks}{until}")
     else:
         parts.append("warning only")
     return ", ".join(parts)
