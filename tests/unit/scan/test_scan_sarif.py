@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import require
+
 from workbench.cli import main
 from workbench.scan.rules import RULES
 
