@@ -110,9 +110,10 @@ def _uri(path: str) -> str:
 
 
 def _level(finding: Finding) -> str:
-    if finding.breaks_on_target:
-        return "error"
-    return "note" if finding.kind == INFORMATIONAL else "warning"
+    # SARIF 2.1.0, 3.27.9: a result whose kind is not "fail" has level "none".
+    if finding.kind == INFORMATIONAL:
+        return "none"
+    return "error" if finding.breaks_on_target else "warning"
 
 
 def _sarif_rule(rule: Rule) -> Dict[str, Any]:
