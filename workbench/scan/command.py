@@ -132,5 +132,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--select", metavar="CODES", help="only these rules, comma-separated (prefixes allowed: GW2)")
     parser.add_argument("--ignore", metavar="CODES", help="not these rules, comma-separated (prefixes allowed)")
     parser.add_argument("--exclude", metavar="PATTERN", nargs="+", default=[], action="extend",
-                        help=".gitignore-style patterns of files and folders to skip (build, tests/**/data, *_pb2.py)")
+                        help=".gitignore-style patterns of files and folders to skip (build, tests/**/data, *_pb2.py); "
+                        "put the PATHs first, or write --exclude=PATTERN")
     parser.set_defaults(handler=run_scan)

@@ -79,6 +79,7 @@ class _Function(NamedTuple):
     coroutine: bool  # async def, or decorated as a coroutine
     under_coroutine: bool  # it, or a function it is nested in, is a coroutine
     loop_method: bool  # a method of an asyncio Protocol/Transport subclass: the loop calls it
+    owner: str  # the class it is a method of ("" if none): `Client()` in a coroutine runs Client.__init__
 
 
 def _decorator_name(node: ast.AST) -> str:
@@ -102,6 +103,11 @@ def _is_coroutine_function(node: ast.AST, scope: Optional[Scope]) -> bool:
             if named is not None and named[0] in _COROUTINE_DECORATORS:
                 return True
     return False
+
+
+def _is_loop_class(node: ast.ClassDef) -> bool:
+    """A Protocol or Transport subclass (by its bases' names): asyncio calls its methods from the loop."""
+    return any("Protocol" in _decorator_name(base) or "Transport" in _decorator_name(base) for base in node.bases)
 
 
 def _called_name(node: ast.Call) -> str:
@@ -162,17 +168,18 @@ class _Detector:
 
     def run(self) -> List[Hit]:
         module_scope = collect_scope(self.tree, None)
-        stack: List[Tuple[ast.AST, Scope, Optional[_Function], bool]] = [
-            (node, module_scope, None, False) for node in reversed(self.tree.body)]
+        # (node, its scope, the innermost function around it, the class whose body it is in, if any)
+        stack: List[Tuple[ast.AST, Scope, Optional[_Function], Optional[ast.ClassDef]]] = [
+            (node, module_scope, None, None) for node in reversed(self.tree.body)]
         while stack:
-            node, scope, function, loop_class = stack.pop()
+            node, scope, function, owner = stack.pop()
             kind = type(node)
             if kind is ast.Name or kind is ast.Attribute:
                 # `asyncore.socket_map = {}` uses the map as surely as reading it does.
                 if kind is ast.Attribute or isinstance(node.ctx, ast.Load):
                     self.use(node, scope)
                 if kind is ast.Attribute:
-                    stack.append((node.value, scope, function, loop_class))
+                    stack.append((node.value, scope, function, owner))
                 continue
             if kind is ast.Call:
                 self.call(node, scope, function)
@@ -182,28 +189,27 @@ class _Detector:
                 self.with_items(node)
             if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
                 outer = [*node.decorator_list, *node.args.defaults, *(d for d in node.args.kw_defaults if d)]
-                stack.extend((sub, scope, function, loop_class) for sub in reversed(outer))
+                stack.extend((sub, scope, function, owner) for sub in reversed(outer))
                 coroutine = _is_coroutine_function(node, scope)
                 inner = _Function(node, node.name, coroutine,
-                                  coroutine or (function is not None and function.under_coroutine), loop_class)
+                                  coroutine or (function is not None and function.under_coroutine),
+                                  owner is not None and _is_loop_class(owner), owner.name if owner else "")
                 body_scope = collect_scope(node, scope)
-                stack.extend((sub, body_scope, inner, False) for sub in reversed(node.body))
+                stack.extend((sub, body_scope, inner, None) for sub in reversed(node.body))
             elif kind is ast.ClassDef:
                 self.class_bases(node, scope)
                 outer = [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]
-                stack.extend((sub, scope, function, loop_class) for sub in reversed(outer))
+                stack.extend((sub, scope, function, owner) for sub in reversed(outer))
                 body_scope = collect_scope(node, scope)
-                is_loop_class = any("Protocol" in _decorator_name(base) or "Transport" in _decorator_name(base)
-                                    for base in node.bases)
-                stack.extend((sub, body_scope, function, is_loop_class) for sub in reversed(node.body))
+                stack.extend((sub, body_scope, function, node) for sub in reversed(node.body))
             elif kind is ast.Lambda:
-                stack.extend((d, scope, function, loop_class)
+                stack.extend((d, scope, function, owner)
                              for d in [*node.args.defaults, *(d for d in node.args.kw_defaults if d)])
                 inner = _Function(node, "<lambda>", False, function is not None and function.under_coroutine,
-                                  loop_class)
-                stack.append((node.body, collect_scope(node, scope), inner, loop_class))
+                                  False, "")
+                stack.append((node.body, collect_scope(node, scope), inner, None))
             elif kind in _COMPREHENSIONS or kind is ast.DictComp:
-                stack.append((node.generators[0].iter, scope, function, loop_class))
+                stack.append((node.generators[0].iter, scope, function, owner))
                 inner_scope = collect_scope(node, scope)
                 rest: List[ast.AST] = []
                 for index, generator in enumerate(node.generators):
@@ -211,9 +217,9 @@ class _Detector:
                     if index:
                         rest.append(generator.iter)
                 rest.extend([node.key, node.value] if kind is ast.DictComp else [node.elt])
-                stack.extend((sub, inner_scope, function, loop_class) for sub in rest)
+                stack.extend((sub, inner_scope, function, owner) for sub in rest)
             else:
-                stack.extend((sub, scope, function, loop_class) for sub in ast.iter_child_nodes(node))
+                stack.extend((sub, scope, function, owner) for sub in ast.iter_child_nodes(node))
         return self.hits
 
     # -- the rules --------------------------------------------------------------------------------------
@@ -312,10 +318,10 @@ class _Detector:
     def _no_loop_runs(self, function: Optional[_Function]) -> bool:
         """GW208's approximation of "no event loop runs here": the call is at module level (or in a class
         body there), or in a plain function that is not nested in a coroutine, is not a method of a
-        Protocol/Transport subclass, is not called by name from any coroutine in the module, is not handed
-        to a loop method (call_soon, run_in_executor, ...), and does not call set_event_loop itself.
-        Calls through other modules are not followed: a helper called only from another file's coroutine
-        is reported (a false positive, said in its message), and a coroutine reached only through it is not."""
+        Protocol/Transport subclass, is not called by name from any coroutine in the module (for __init__:
+        its class is not), is not handed to a loop method (call_soon, run_in_executor, ...), and does not
+        call set_event_loop itself. Calls across modules are not followed: a helper called only from
+        another file's coroutine is reported (its message says which function and why)."""
         facts = self.facts
         assert facts is not None  # the text holds "get_event_loop", so the facts were computed
         if function is None:
@@ -323,6 +329,8 @@ class _Detector:
         if function.under_coroutine or function.loop_method:
             return False
         if function.name in facts.loop_reachable:
+            return False
+        if function.name in ("__init__", "__new__") and function.owner in facts.loop_reachable:
             return False
         return id(function.node) not in facts.sets_loop
 
