@@ -63,8 +63,9 @@ class Scope:
             scope = scope.parent
         return scope
 
-    def lookup(self, name: str) -> Optional[Set[str]]:
-        """The origins of `name` as seen from code in this scope; None for a builtin or an unbound name."""
+    def lookup(self, name: str, stars: bool = True) -> Optional[Set[str]]:
+        """The origins of `name` as seen from code in this scope; None for a builtin or an unbound name
+        (or, with stars=False, for a name that only a `from M import *` provides)."""
         scope: Optional[Scope] = self
         first = True
         while scope is not None:
@@ -77,7 +78,7 @@ class Scope:
                 origins = scope.names.get(name)
                 if origins is not None:
                     return origins
-                for module in scope.stars:
+                for module in scope.stars if stars else ():
                     if name in STAR_NAMES.get(module, ()):
                         return {f"{module}.{name}"}
             first = False

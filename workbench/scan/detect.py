@@ -269,7 +269,7 @@ class _Detector:
         named = qualify(node, scope)
         if named is None or named[0] not in USE_CODES:
             return
-        if isinstance(node, ast.Name) and named[0] == "asyncio.JoinableQueue":
+        if isinstance(node, ast.Name) and named[0] == "asyncio.JoinableQueue" and scope.lookup(node.id, stars=False):
             return  # reported once, at its `from asyncio import JoinableQueue`
         code, message = USE_CODES[named[0]]
         self.hit(node, code, message, named[1])
