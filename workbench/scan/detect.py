@@ -248,6 +248,8 @@ class _Detector:
                 self.hit(node, IMPORT_CODES[full], f"from {node.module} import {alias.name}", via)
             elif full == "asyncio.JoinableQueue":
                 self.hit(node, "GW203", f"from {node.module} import JoinableQueue")
+            elif full == f"asyncio.{MASK}" and (node.lineno, node.col_offset) in self.masked:
+                self.hit(node, "GW202", "from asyncio import async: a syntax error since 3.7")
 
     def class_bases(self, node: ast.ClassDef, scope: Scope) -> None:
         for base in node.bases:
@@ -256,15 +258,17 @@ class _Detector:
                 self.hit(node, BASE_CODES[named[0]], f"class {node.name} derives from {named[0]}", named[1])
 
     def use(self, node: ast.AST, scope: Scope) -> None:
+        last = node.id if isinstance(node, ast.Name) else node.attr
+        if last == MASK and (node.lineno, node.col_offset) in self.masked:
+            named = qualify(node, scope)
+            if named is not None and named[0] == f"asyncio.{MASK}":
+                self.hit(node, "GW202", "asyncio.async(): a syntax error since 3.7")
+            return
         if isinstance(node, ast.Name):
             origins = scope.lookup(node.id)
             if not origins or LOCAL in origins:
                 return  # the cheap way out for the many names that no import bound
-        if isinstance(node, ast.Attribute) and node.attr not in _USE_NAME_TAILS:
-            if node.attr == MASK and (node.lineno, node.col_offset) in self.masked:
-                named = qualify(node, scope)
-                if named is not None and named[0] == f"asyncio.{MASK}":
-                    self.hit(node, "GW202", "asyncio.async(): a syntax error since 3.7")
+        elif node.attr not in _USE_NAME_TAILS:
             return
         named = qualify(node, scope)
         if named is None or named[0] not in USE_CODES:
@@ -277,6 +281,8 @@ class _Detector:
     def call(self, node: ast.Call, scope: Scope, function: Optional[_Function]) -> None:
         named = qualify(node.func, scope)
         if named is None:
+            if isinstance(node.func, ast.Name) and node.func.id == "getattr" and scope.lookup("getattr") is None:
+                self.getattr_async(node, scope)
             return
         name = named[0]
         if name in LOOP_DROPPED:
@@ -288,6 +294,13 @@ class _Detector:
         elif name == "asyncio.get_event_loop" and self._no_loop_runs(function):
             where = "at module level" if function is None else f"in {function.name}(), which no coroutine calls"
             self.hit(node, "GW208", f"asyncio.get_event_loop() {where}: no loop runs there")
+
+    def getattr_async(self, node: ast.Call, scope: Scope) -> None:
+        """getattr(asyncio, "async"): the spelling that dodged the keyword, and fails from 3.7 all the same."""
+        if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and node.args[1].value == "async":
+            owner = qualify(node.args[0], scope)
+            if owner is not None and owner[0] == "asyncio":
+                self.hit(node, "GW202", 'getattr(asyncio, "async"): asyncio.async is gone since 3.7')
 
     def wait(self, node: ast.Call, scope: Scope) -> None:
         given = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "fs"), None)

@@ -15,6 +15,8 @@ __all__ = ["MASK", "asyncio_names", "mask_async_attributes"]
 
 #: Same length as `async`, so that columns after it stay put.
 MASK = "ASYNC"
+#: Tokens that never change what a statement means.
+_NOISE = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.ENCODING})
 
 
 def _tokens(text: str) -> List[tokenize.TokenInfo]:
@@ -41,19 +43,41 @@ def asyncio_names(tokens: List[tokenize.TokenInfo]) -> Set[str]:
 
 
 def mask_async_attributes(text: str) -> Tuple[str, List[Tuple[int, int, str]]]:
-    """(the source with `X.async` masked, [(line, column of `X`, X) for each masked attribute])."""
-    tokens = _tokens(text)
+    """The source with `async` masked where 3.7+ rejects it as a name, and [(line, column, owner)] for
+    each place masked, at the position the syntax tree will give that node:
+
+    - `X.async` (owner X, at X's start),
+    - `from asyncio import async` (owner "from asyncio import", at `from`),
+    - `async(...)` called as a plain name after such an import (owner "", at `async`).
+    """
+    tokens = [token for token in _tokens(text) if token.type not in _NOISE]
     masked: List[Tuple[int, int, str]] = []
     lines = text.splitlines(keepends=True)
-    for index in range(2, len(tokens)):
-        token = tokens[index]
+    statement_start = 0  # index of the first token of the current logical line
+    imported_as_name = False
+    for index, token in enumerate(tokens):
+        if token.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+            statement_start = index + 1
+            continue
         if token.type != tokenize.NAME or token.string != "async":
             continue
-        dot, owner = tokens[index - 1], tokens[index - 2]
-        if dot.type != tokenize.OP or dot.string != "." or owner.type != tokenize.NAME:
+        before = tokens[index - 1] if index else None
+        after = tokens[index + 1] if index + 1 < len(tokens) else None
+        head = [t.string for t in tokens[statement_start:statement_start + 3]]
+        if before is not None and before.string == "." and index >= 2 and tokens[index - 2].type == tokenize.NAME:
+            owner = tokens[index - 2]
+            where: Tuple[int, int, str] = (owner.start[0], owner.start[1], owner.string)
+        elif head == ["from", "asyncio", "import"] and before is not None and before.string in ("import", ",", "("):
+            first = tokens[statement_start]
+            where = (first.start[0], first.start[1], "from asyncio import")
+            imported_as_name = True
+        elif imported_as_name and after is not None and after.string == "(" and (
+                before is None or before.string not in (".", "def")):
+            where = (token.start[0], token.start[1], "")
+        else:
             continue
         row, col = token.start
         line = lines[row - 1]
         lines[row - 1] = line[:col] + MASK + line[col + len("async"):]
-        masked.append((owner.start[0], owner.start[1], owner.string))
+        masked.append(where)
     return "".join(lines), masked
