@@ -51,6 +51,9 @@ def _columns(hits: List[Hit], text: str) -> List[Hit]:
 def scan_source(text: str) -> FileResult:
     """The hits in one module's source text."""
     lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    if "\x00" in text:
+        # No Python accepts one (ValueError up to 3.11, SyntaxError after); said here, not raised in C.
+        return FileResult([], False, lines, f"a null byte at line {text.count(chr(10), 0, text.index(chr(0))) + 1}")
     try:
         tree = _parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
