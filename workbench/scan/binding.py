@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
-__all__ = ["LOCAL", "Scope", "canonical", "collect_scope", "qualify"]
+__all__ = ["LOCAL", "Scope", "canonical", "children", "collect_scope", "qualify"]
 
 #: The origin of a name bound by anything but an import.
 LOCAL = ""
@@ -39,6 +39,27 @@ _SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda,
                 ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _MATCH_BINDERS = tuple(getattr(ast, name) for name in ("MatchAs", "MatchStar") if hasattr(ast, name))
 _MATCH_MAPPING = getattr(ast, "MatchMapping", None)
+
+
+#: For each node type, the fields that may hold child nodes (expression contexts are left out: leaves
+#: that every Name and Attribute carries). Faster than ast.iter_child_nodes, which asks every field.
+_CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def children(node: ast.AST) -> List[ast.AST]:
+    """The child nodes of `node`, in field order."""
+    kind = type(node)
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in ("ctx", "type_comment"))
+    found: List[ast.AST] = []
+    for field in fields:
+        value = getattr(node, field, None)
+        if isinstance(value, list):
+            found.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            found.append(value)
+    return found
 
 
 class Scope:
@@ -99,8 +120,32 @@ def _bind_arguments(scope: Scope, args: ast.arguments) -> None:
         scope.bind(arg.arg, LOCAL)
 
 
-def collect_scope(node: ast.AST, parent: Optional[Scope]) -> Scope:
-    """The bindings of the scope that `node` opens (a Module or one of the scope nodes)."""
+def _binding_fields() -> Dict[type, Tuple[str, ...]]:
+    fields: Dict[type, Tuple[str, ...]] = {
+        ast.Assign: ("targets",), ast.AugAssign: ("target",), ast.AnnAssign: ("target",),
+        ast.Delete: ("targets",), ast.For: ("target", "body", "orelse"), ast.AsyncFor: ("target", "body", "orelse"),
+        ast.While: ("body", "orelse"), ast.If: ("body", "orelse"), ast.With: ("items", "body"),
+        ast.AsyncWith: ("items", "body"), ast.withitem: ("optional_vars",),
+        ast.Try: ("body", "handlers", "orelse", "finalbody"), ast.ExceptHandler: ("body",),
+    }
+    for name, kept in (("TryStar", ("body", "handlers", "orelse", "finalbody")), ("Match", ("cases",)),
+                       ("match_case", ("pattern", "body")), ("TypeAlias", ("name",))):
+        if hasattr(ast, name):
+            fields[getattr(ast, name)] = kept
+    return fields
+
+
+#: Without `:=` in a file, names are bound only by statements, and only in these fields of them: the
+#: scope pass follows just these and skips every other expression (a statement not listed binds nothing
+#: but its own name or imports, handled apart).
+_BINDING_FIELDS = _binding_fields()
+_STATEMENT_LIKE = (ast.stmt, ast.excepthandler, ast.withitem, *(
+    [ast.match_case] if hasattr(ast, "match_case") else []))
+
+
+def collect_scope(node: ast.AST, parent: Optional[Scope], walrus: bool = True) -> Scope:
+    """The bindings of the scope that `node` opens (a Module or one of the scope nodes). `walrus=False`
+    promises that the source has no `:=`, so that expressions need not be searched for bindings."""
     scope = Scope(node, parent)
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
         _bind_arguments(scope, node.args)
@@ -163,7 +208,15 @@ def collect_scope(node: ast.AST, parent: Optional[Scope]) -> Scope:
             scope.bind(sub.name, LOCAL)
         elif _MATCH_MAPPING is not None and isinstance(sub, _MATCH_MAPPING) and sub.rest:
             scope.bind(sub.rest, LOCAL)
-        stack.extend(ast.iter_child_nodes(sub))
+        if not walrus and isinstance(sub, _STATEMENT_LIKE):
+            for field in _BINDING_FIELDS.get(type(sub), ()):
+                value = getattr(sub, field)
+                if isinstance(value, list):
+                    stack.extend(value)
+                elif value is not None:
+                    stack.append(value)
+            continue
+        stack.extend(children(sub))
     if isinstance(node, ast.ClassDef):
         scope.names.setdefault("__class__", set()).add(LOCAL)
     return scope

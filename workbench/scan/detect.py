@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, FrozenSet, Iterator, List, NamedTuple, Optional, Set, Tuple
 
-from .binding import LOCAL, Scope, canonical, collect_scope, qualify
+from .binding import LOCAL, Scope, canonical, children, collect_scope, qualify
 from .tokens import MASK
 
 __all__ = ["LOOP_DROPPED", "Hit", "detect"]
@@ -117,49 +117,21 @@ def _called_name(node: ast.Call) -> str:
     return func.id if isinstance(func, ast.Name) else ""
 
 
-class _ModuleFacts:
-    """What GW207 and GW208 need to know about the whole module before the walk (computed on demand)."""
-
-    def __init__(self, tree: ast.Module) -> None:
-        self.coroutine_names: Set[str] = set()  # functions defined here as coroutines
-        self.loop_reachable: Set[str] = set()  # names called from coroutines or handed to the loop
-        self.sets_loop: Set[int] = set()  # ids of functions (and the module) that call set_event_loop
-        module_level_sets = False
-        functions = (ast.FunctionDef, ast.AsyncFunctionDef)
-        for node in ast.walk(tree):
-            if isinstance(node, functions):
-                if _is_coroutine_function(node, None):
-                    self.coroutine_names.add(node.name)
-                    for sub in ast.walk(node):
-                        if isinstance(sub, ast.Call):
-                            self.loop_reachable.add(_called_name(sub))
-                if any(isinstance(sub, ast.Call) and _called_name(sub) == "set_event_loop" for sub in ast.walk(node)):
-                    self.sets_loop.add(id(node))
-            elif isinstance(node, ast.Call) and _called_name(node) in _CALLBACK_REGISTRARS:
-                for arg in node.args:
-                    if isinstance(arg, ast.Name):
-                        self.loop_reachable.add(arg.id)
-                    elif isinstance(arg, ast.Attribute):
-                        self.loop_reachable.add(arg.attr)
-        stack: List[ast.AST] = list(tree.body)
-        while stack and not module_level_sets:
-            node = stack.pop()
-            if isinstance(node, (*functions, ast.ClassDef, ast.Lambda)):
-                continue
-            if isinstance(node, ast.Call) and _called_name(node) == "set_event_loop":
-                module_level_sets = True
-            stack.extend(ast.iter_child_nodes(node))
-        if module_level_sets:
-            self.sets_loop.add(id(tree))
-
-
 class _Detector:
     def __init__(self, tree: ast.Module, text: str, masked: FrozenSet[Tuple[int, int]]) -> None:
         self.tree = tree
         self.masked = masked
+        self.walrus = ":=" in text
         self.hits: List[Hit] = []
-        needs_facts = "get_event_loop" in text or "wait" in text
-        self.facts: Optional[_ModuleFacts] = _ModuleFacts(tree) if needs_facts else None
+        # Facts gathered on the way, for the rules decided after the walk (GW207, GW208).
+        self.coroutine_names: Set[str] = set()  # functions defined here as coroutines
+        self.loop_reachable: Set[str] = set()  # names called from coroutines, or handed to a loop method
+        self.sets_loop: Set[int] = set()  # ids of the functions (and the module) that call set_event_loop
+        self.pending_waits: List[Tuple[Scope, List[ast.AST]]] = []
+        self.pending_loops: List[Tuple[ast.Call, Optional[_Function]]] = []
+
+    def scope_of(self, node: ast.AST, parent: Optional[Scope]) -> Scope:
+        return collect_scope(node, parent, self.walrus)
 
     def hit(self, node: ast.AST, code: str, message: str, via_compat: bool = False) -> None:
         self.hits.append(Hit(node.lineno, node.col_offset, code, message, via_compat))
@@ -167,7 +139,7 @@ class _Detector:
     # -- the walk ---------------------------------------------------------------------------------------
 
     def run(self) -> List[Hit]:
-        module_scope = collect_scope(self.tree, None)
+        module_scope = self.scope_of(self.tree, None)
         # (node, its scope, the innermost function around it, the class whose body it is in, if any)
         stack: List[Tuple[ast.AST, Scope, Optional[_Function], Optional[ast.ClassDef]]] = [
             (node, module_scope, None, None) for node in reversed(self.tree.body)]
@@ -191,26 +163,28 @@ class _Detector:
                 outer = [*node.decorator_list, *node.args.defaults, *(d for d in node.args.kw_defaults if d)]
                 stack.extend((sub, scope, function, owner) for sub in reversed(outer))
                 coroutine = _is_coroutine_function(node, scope)
+                if coroutine:
+                    self.coroutine_names.add(node.name)
                 inner = _Function(node, node.name, coroutine,
                                   coroutine or (function is not None and function.under_coroutine),
                                   owner is not None and _is_loop_class(owner), owner.name if owner else "")
-                body_scope = collect_scope(node, scope)
+                body_scope = self.scope_of(node, scope)
                 stack.extend((sub, body_scope, inner, None) for sub in reversed(node.body))
             elif kind is ast.ClassDef:
                 self.class_bases(node, scope)
                 outer = [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]
                 stack.extend((sub, scope, function, owner) for sub in reversed(outer))
-                body_scope = collect_scope(node, scope)
+                body_scope = self.scope_of(node, scope)
                 stack.extend((sub, body_scope, function, node) for sub in reversed(node.body))
             elif kind is ast.Lambda:
                 stack.extend((d, scope, function, owner)
                              for d in [*node.args.defaults, *(d for d in node.args.kw_defaults if d)])
                 inner = _Function(node, "<lambda>", False, function is not None and function.under_coroutine,
                                   False, "")
-                stack.append((node.body, collect_scope(node, scope), inner, None))
+                stack.append((node.body, self.scope_of(node, scope), inner, None))
             elif kind in _COMPREHENSIONS or kind is ast.DictComp:
                 stack.append((node.generators[0].iter, scope, function, owner))
-                inner_scope = collect_scope(node, scope)
+                inner_scope = self.scope_of(node, scope)
                 rest: List[ast.AST] = []
                 for index, generator in enumerate(node.generators):
                     rest.extend(generator.ifs)
@@ -219,7 +193,15 @@ class _Detector:
                 rest.extend([node.key, node.value] if kind is ast.DictComp else [node.elt])
                 stack.extend((sub, inner_scope, function, owner) for sub in rest)
             else:
-                stack.extend((sub, scope, function, owner) for sub in ast.iter_child_nodes(node))
+                stack.extend((sub, scope, function, owner) for sub in children(node))
+        for scope, elements in self.pending_waits:
+            for element in elements:
+                if isinstance(element, ast.Call) and self._makes_coroutine(element, scope):
+                    self.hit(element, "GW207", "coroutine passed to asyncio.wait() without a task around it")
+        for call, function in self.pending_loops:
+            if self._no_loop_runs(function):
+                where = "at module level" if function is None else f"in {function.name}(), which no coroutine calls"
+                self.hit(call, "GW208", f"asyncio.get_event_loop() {where}: no loop runs there")
         return self.hits
 
     # -- the rules --------------------------------------------------------------------------------------
@@ -279,6 +261,15 @@ class _Detector:
         self.hit(node, code, message, named[1])
 
     def call(self, node: ast.Call, scope: Scope, function: Optional[_Function]) -> None:
+        called = _called_name(node)
+        if function is not None and function.under_coroutine:
+            self.loop_reachable.add(called)
+        if called in _CALLBACK_REGISTRARS:
+            for arg in node.args:
+                if isinstance(arg, (ast.Name, ast.Attribute)):
+                    self.loop_reachable.add(arg.id if isinstance(arg, ast.Name) else arg.attr)
+        elif called == "set_event_loop":
+            self.sets_loop.add(id(function.node) if function is not None else id(self.tree))
         named = qualify(node.func, scope)
         if named is None:
             if isinstance(node.func, ast.Name) and node.func.id == "getattr" and scope.lookup("getattr") is None:
@@ -291,9 +282,8 @@ class _Detector:
                     self.hit(keyword.value, "GW206", f"loop= passed to {name}()")
         if name == "asyncio.wait":
             self.wait(node, scope)
-        elif name == "asyncio.get_event_loop" and self._no_loop_runs(function):
-            where = "at module level" if function is None else f"in {function.name}(), which no coroutine calls"
-            self.hit(node, "GW208", f"asyncio.get_event_loop() {where}: no loop runs there")
+        elif name == "asyncio.get_event_loop":
+            self.pending_loops.append((node, function))  # decided once the whole module is seen
 
     def getattr_async(self, node: ast.Call, scope: Scope) -> None:
         """getattr(asyncio, "async"): the spelling that dodged the keyword, and fails from 3.7 all the same."""
@@ -308,24 +298,20 @@ class _Detector:
             elements = list(given.elts)
         elif isinstance(given, _COMPREHENSIONS):
             elements = [given.elt]
-            scope = collect_scope(given, scope)
+            scope = self.scope_of(given, scope)
         else:
             return
-        for element in elements:
-            if isinstance(element, ast.Call) and self._makes_coroutine(element, scope):
-                self.hit(element, "GW207", "coroutine passed to asyncio.wait() without a task around it")
+        self.pending_waits.append((scope, elements))  # coroutine functions defined later count too
 
     def _makes_coroutine(self, node: ast.Call, scope: Scope) -> bool:
         named = qualify(node.func, scope)
         if named is not None:
             return named[0] in ASYNCIO_COROUTINE_FUNCTIONS
-        if self.facts is None:
-            return False
         func = node.func
         if isinstance(func, ast.Name):
-            return scope.lookup(func.id) == {LOCAL} and func.id in self.facts.coroutine_names
+            return scope.lookup(func.id) == {LOCAL} and func.id in self.coroutine_names
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
-            return func.attr in self.facts.coroutine_names and func.attr not in _TASK_MAKERS
+            return func.attr in self.coroutine_names and func.attr not in _TASK_MAKERS
         return False
 
     def _no_loop_runs(self, function: Optional[_Function]) -> bool:
@@ -335,17 +321,15 @@ class _Detector:
         its class is not), is not handed to a loop method (call_soon, run_in_executor, ...), and does not
         call set_event_loop itself. Calls across modules are not followed: a helper called only from
         another file's coroutine is reported (its message says which function and why)."""
-        facts = self.facts
-        assert facts is not None  # the text holds "get_event_loop", so the facts were computed
         if function is None:
-            return id(self.tree) not in facts.sets_loop
+            return id(self.tree) not in self.sets_loop
         if function.under_coroutine or function.loop_method:
             return False
-        if function.name in facts.loop_reachable:
+        if function.name in self.loop_reachable:
             return False
-        if function.name in ("__init__", "__new__") and function.owner in facts.loop_reachable:
+        if function.name in ("__init__", "__new__") and function.owner in self.loop_reachable:
             return False
-        return id(function.node) not in facts.sets_loop
+        return id(function.node) not in self.sets_loop
 
     def with_items(self, node: ast.With) -> None:
         for item in node.items:
