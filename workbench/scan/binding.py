@@ -159,7 +159,8 @@ def collect_scope(node: ast.AST, parent: Optional[Scope], walrus: bool = True) -
         # The first iterable is evaluated in the enclosing scope; the later ones here.
         body.extend(generator.iter for generator in node.generators[1:])
     else:
-        body = list(node.body)  # Module, ClassDef
+        assert isinstance(node, (ast.Module, ast.ClassDef)), node
+        body = list(node.body)
     stack = body[::-1]
     while stack:
         sub = stack.pop()
