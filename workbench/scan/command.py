@@ -104,7 +104,7 @@ def run_scan(args: argparse.Namespace, out: Optional[TextIO] = None, err: Option
         err.write(f"gg-workbench scan: error: {error}\n")
         return 2
     report = scan_paths(args.paths, tuple(target), select, ignore, args.exclude,
-                        progress=err if err.isatty() and args.format == "text" else None)
+                        progress=err if err.isatty() else None)
     if args.format == "json":
         out.write(to_json(report))
     elif args.format == "sarif":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from typing import Iterator, List, Pattern, Sequence, Tuple
+from typing import Iterator, List, Pattern, Sequence, Set, Tuple
 
 __all__ = ["DEFAULT_EXCLUDES", "Excludes", "python_files"]
 
@@ -50,7 +50,16 @@ class Excludes:
 
 
 def python_files(paths: Sequence[str], excludes: Excludes) -> Iterator[str]:
-    """Every file to scan, in a stable order: the files named, and the `*.py` files under the folders."""
+    """Every file to scan once, in a stable order: the files named, and the `*.py` files under the folders."""
+    seen: Set[str] = set()
+    for path in _walk(paths, excludes):
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            yield path
+
+
+def _walk(paths: Sequence[str], excludes: Excludes) -> Iterator[str]:
     for path in paths:
         if not os.path.isdir(path):
             yield path

@@ -33,3 +33,10 @@ def test_hidden_folders_and_pycache_are_skipped_unless_named(tmp_path):
     found = [p.replace(str(tmp_path), "").replace("\\", "/") for p in
              python_files([str(tmp_path), str(tmp_path / ".venv" / "m.py")], Excludes(DEFAULT_EXCLUDES))]
     assert found == ["/pkg/m.py", "/.venv/m.py"]
+
+
+def test_a_file_reached_twice_is_scanned_once(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "m.py").write_text("x = 1\n")
+    paths = [str(tmp_path), str(tmp_path / "pkg"), str(tmp_path / "pkg" / "m.py")]
+    assert len(list(python_files(paths, Excludes(DEFAULT_EXCLUDES)))) == 1
