@@ -59,9 +59,8 @@ def breaks_on(rule: Rule, target: Tuple[int, ...]) -> bool:
     return rule.breaks is not None and target[:2] >= parse_version(rule.breaks)[:2]
 
 
-_ASYNCORE_SOURCE = ("Doc/library/asyncore.rst 'deprecated since 3.6'; bpo-28533 / gh-72719 "
-                    "(PR #29521 text: 'deprecated in Python 3.6'); import warns since 3.10 (3.10.13 asyncore.py "
-                    "DeprecationWarning, 3.11.7 warnings._deprecated(remove=(3, 12)))")
+_ASYNCORE_SOURCE = ("Doc/library/asyncore.rst 'deprecated-removed:: 3.6 3.12'; the import warns from 3.10 "
+                    "(3.10.13 asyncore.py DeprecationWarning, 3.11.7 warnings._deprecated(remove=(3, 12)))")
 _ASYNCORE_REMOVED = ("gh-72719 (PR #96580 'Remove deprecated asyncore and asynchat modules', 3.12 whatsnew, "
                      "PEP 594); absent from the 3.12.1 and 3.13.0 Lib/")
 _STEP_DISPATCHER_BRIDGE = "gg-workbench diff echo_server --from dispatcher --to dispatcher@asyncio"
@@ -83,10 +82,10 @@ _RULES: Tuple[Rule, ...] = (
          "`from compat import asynchat` (or depend on pyasynchat on 3.12+), then move to asyncio"),
     Rule("GW103", "smtpd imported", REMOVED,
          "3.6", "3.12",
-         "Doc/library/smtpd.rst 'deprecated since 3.6'; bpo-28533 (PR #29521 'Remove the smtpd module, "
-         "deprecated in Python 3.6'); 3.11.7 smtpd.py warns with remove=(3, 12)",
-         "gh-93243 (smtpd made private, 3.12 whatsnew 'removed according to the schedule in PEP 594'); "
-         "absent from the 3.12.1 Lib/",
+         "Doc/library/smtpd.rst 'deprecated-removed:: 3.6 3.12' (the 3.12 whatsnew says 3.4.7 and 3.5.4, "
+         "where the note was backported); 3.10.13 smtpd.py DeprecationWarning, 3.11.7 _deprecated(remove=(3, 12))",
+         "gh-93243 (PR #93246 made it private before the removal; 3.12 whatsnew 'removed according to the "
+         "schedule in PEP 594'); absent from the 3.12.1 Lib/",
          "echo_server", _STEP_DISPATCHER_AIO, None,
          "an asyncio server (aiosmtpd for SMTP)"),
     Rule("GW104", "class derived from asyncore `dispatcher`, `dispatcher_with_send` or `file_dispatcher`",
