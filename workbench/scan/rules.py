@@ -82,8 +82,8 @@ _RULES: Tuple[Rule, ...] = (
          "`from compat import asynchat` (or depend on pyasynchat on 3.12+), then move to asyncio"),
     Rule("GW103", "smtpd imported", REMOVED,
          "3.6", "3.12",
-         "Doc/library/smtpd.rst 'deprecated-removed:: 3.6 3.12' (the 3.12 whatsnew says 3.4.7 and 3.5.4, "
-         "where the note was backported); 3.10.13 smtpd.py DeprecationWarning, 3.11.7 _deprecated(remove=(3, 12))",
+         "Doc/library/smtpd.rst 'deprecated-removed:: 3.6 3.12' (the 3.12 whatsnew says 'deprecated in Python "
+         "3.4.7 and 3.5.4'); 3.10.13 smtpd.py DeprecationWarning, 3.11.7 _deprecated(remove=(3, 12))",
          "gh-93243 (PR #93246 made it private before the removal; 3.12 whatsnew 'removed according to the "
          "schedule in PEP 594'); absent from the 3.12.1 Lib/",
          "echo_server", _STEP_DISPATCHER_AIO, None,
