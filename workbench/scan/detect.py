@@ -201,7 +201,9 @@ class _Detector:
                     self.hit(element, "GW207", "coroutine passed to asyncio.wait() without a task around it")
         for call, function in self.pending_loops:
             if self._no_loop_runs(function):
-                where = "at module level" if function is None else f"in {function.name}(), which no coroutine calls"
+                where = ("at module level" if function is None else
+                         f"in {function.owner + '.' if function.owner else ''}{function.name}(), "
+                         "which no coroutine here calls")
                 self.hit(call, "GW208", f"asyncio.get_event_loop() {where}: no loop runs there")
         return self.hits
 
