@@ -12,7 +12,7 @@ import warnings
 from typing import List, NamedTuple, Optional, Tuple
 
 from .detect import Hit, detect
-from .tokens import _tokens, asyncio_names, mask_async_attributes
+from .tokens import asyncio_names, mask_async_attributes, read_tokens
 
 __all__ = ["TRIGGERS", "FileResult", "scan_bytes", "scan_source"]
 
@@ -84,7 +84,7 @@ def _scan_unparsable(text: str, lines: int, error: BaseException) -> FileResult:
             where = frozenset((line, col) for line, col, _ in masked)
             return FileResult(_columns(sorted(detect(tree, masked_text, where)), text), True, lines, None)
     # Still no tree: the token stream alone says where asyncio.async( is.
-    names = asyncio_names(_tokens(text))
+    names = asyncio_names(read_tokens(text))
     hits = [Hit(line, col, "GW202", "asyncio.async(): a syntax error since 3.7", False)
             for line, col, owner in masked if owner in names]
     return FileResult(hits, False, lines, _describe(error))

@@ -11,7 +11,7 @@ import io
 import tokenize
 from typing import List, Set, Tuple
 
-__all__ = ["MASK", "asyncio_names", "mask_async_attributes"]
+__all__ = ["MASK", "asyncio_names", "mask_async_attributes", "read_tokens"]
 
 #: Same length as `async`, so that columns after it stay put.
 MASK = "ASYNC"
@@ -19,7 +19,7 @@ MASK = "ASYNC"
 _NOISE = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.ENCODING})
 
 
-def _tokens(text: str) -> List[tokenize.TokenInfo]:
+def read_tokens(text: str) -> List[tokenize.TokenInfo]:
     found: List[tokenize.TokenInfo] = []
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
@@ -50,7 +50,7 @@ def mask_async_attributes(text: str) -> Tuple[str, List[Tuple[int, int, str]]]:
     - `from asyncio import async` (owner "from asyncio import", at `from`),
     - `async(...)` called as a plain name after such an import (owner "", at `async`).
     """
-    tokens = [token for token in _tokens(text) if token.type not in _NOISE]
+    tokens = [token for token in read_tokens(text) if token.type not in _NOISE]
     masked: List[Tuple[int, int, str]] = []
     lines = text.splitlines(keepends=True)
     statement_start = 0  # index of the first token of the current logical line
