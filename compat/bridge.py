@@ -111,6 +111,7 @@ class AsyncioBridge:
         self._waiter: Optional[asyncio.Future] = None
         self._failure: Optional[BaseException] = None
         self._poll_semantics = False
+        self._gate_closed = False
         self._exit_now = getattr(self.module, "ExitNow", None)
         if urgent is None:
             urgent = map is not None
@@ -284,9 +285,12 @@ class AsyncioBridge:
     def _on_urgent(self, fd: int) -> None:
         dispatcher = self.map.get(fd)
         if dispatcher is not None:
-            self._dispatch(fd, dispatcher, "handle_expt_event")
+            # Not held back between passes: the urgent watcher is edge-triggered and would not repeat it.
+            self._dispatch(fd, dispatcher, "handle_expt_event", gated=False)
 
-    def _dispatch(self, fd: int, dispatcher: Any, handler: str) -> None:
+    def _dispatch(self, fd: int, dispatcher: Any, handler: str, gated: bool = True) -> None:
+        if gated and self._gate_closed:
+            return  # between loop()'s passes; a level-triggered selector reports it again
         sock = getattr(dispatcher, "socket", None)
         if sock is not None and sock.fileno() != fd:
             self._dead(fd)
@@ -368,7 +372,14 @@ class AsyncioBridge:
     def _wake(self, event: bool) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
+            if event:
+                # Runs before the serving task wakes: events a later select reports wait for the next
+                # pass (the selector reports them again), so that `count` passes are `count` selects.
+                self.loop.call_soon(self._close_gate)
             waiter.set_result(event)
+
+    def _close_gate(self) -> None:
+        self._gate_closed = True
 
     async def serve(self, timeout: float = 30.0, count: Optional[int] = None, use_poll: bool = False) -> None:
         """asyncore.loop's passes on this bridge's (running) loop: until the map is empty or `count` passes.
@@ -377,10 +388,17 @@ class AsyncioBridge:
         `timeout` seconds. `use_poll` picks poll2's handling of a vanished peer (handle_close instead of
         handle_error); which system call waits is the asyncio loop's choice.
         """
+        try:
+            await self._passes(timeout, count, use_poll)
+        finally:
+            self._gate_closed = False
+
+    async def _passes(self, timeout: float, count: Optional[int], use_poll: bool) -> None:
         self._poll_semantics = bool(use_poll)
         while self.map and (count is None or count > 0):
             waiter = self.loop.create_future()
             self._waiter = waiter
+            self._gate_closed = False
             timer = self.loop.call_later(max(timeout, 0.0), self._wake, False)
             try:
                 event = await waiter
@@ -394,6 +412,13 @@ class AsyncioBridge:
                 self.sweep()
             if count is not None:
                 count -= 1
+        self._gate_closed = True  # until the loop stops: loop() returns after exactly `count` passes
+
+    def _run_passes(self, timeout: float, count: Optional[int], use_poll: bool) -> None:
+        try:
+            self.loop.run_until_complete(self._passes(timeout, count, use_poll))
+        finally:
+            self._gate_closed = False  # the loop has stopped: nothing is dispatched until it runs again
 
     # Timers: asyncore has none, so legacy code ran its own between passes; here asyncio's serve.
 
@@ -476,15 +501,14 @@ def _serve_blocking(module: Any, timeout: float, use_poll: bool, map: Any, count
     if not map or (count is not None and count <= 0):
         return
     if isinstance(map, BridgeMap) and map._bridge is not None:
-        bridge = map._bridge
-        bridge.loop.run_until_complete(bridge.serve(timeout, count, use_poll))
+        map._bridge._run_passes(timeout, count, use_poll)
         return
     selector = RecoveringSelector()
     event_loop = asyncio.SelectorEventLoop(selector)
     try:
         with AsyncioBridge(event_loop, map=map, module=module) as bridge:
             selector.on_dead = bridge._dead
-            event_loop.run_until_complete(bridge.serve(timeout, count, use_poll))
+            bridge._run_passes(timeout, count, use_poll)
     finally:
         event_loop.close()
 
