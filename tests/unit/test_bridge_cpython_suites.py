@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-from conftest import require
+from compat_echo import root_require
 
 RUNNER = Path(__file__).with_name("cpython_suites_runner.py")
 FROM_PYPI = sys.version_info >= (3, 12)
@@ -27,7 +27,7 @@ FROM_PYPI = sys.version_info >= (3, 12)
 FLOOR = {"asyncore": 40, "asynchat": 20}
 
 
-def _sdist_tests(package: str, into: Path) -> Path:
+def _sdist_tests(package: str, into: Path, require: Any) -> Path:
     version = importlib.metadata.version(package)
     fetched = subprocess.run(
         [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
@@ -42,9 +42,9 @@ def _sdist_tests(package: str, into: Path) -> Path:
     return into / archives[0].name[: -len(".tar.gz")]
 
 
-def run_suite(name: str, tmp_path: Path) -> Dict[str, Any]:
+def run_suite(name: str, tmp_path: Path, require: Any) -> Dict[str, Any]:
     if FROM_PYPI:
-        search = _sdist_tests(f"py{name}", tmp_path)
+        search = _sdist_tests(f"py{name}", tmp_path, require)
         module, args = f"tests.test_{name}", [str(search)]
     else:
         module, args = f"test.test_{name}", []
@@ -57,8 +57,8 @@ def run_suite(name: str, tmp_path: Path) -> Dict[str, Any]:
 
 
 @pytest.mark.parametrize("name", ["asyncore", "asynchat"])
-def test_cpython_suite_passes_through_the_drop_in(name, tmp_path):
-    summary = run_suite(name, tmp_path)
+def test_cpython_suite_passes_through_the_drop_in(name, tmp_path, pytestconfig):
+    summary = run_suite(name, tmp_path, root_require(pytestconfig))
     tests = summary["tests"]
     broken = {test: row for test, row in tests.items() if row["outcome"] in ("fail", "error", "xpass")}
     assert not broken, json.dumps(broken, indent=1)[-4000:]

@@ -10,7 +10,7 @@ import sys
 import threading
 
 import pytest
-from compat_echo import EchoChannel, EchoServer
+from compat_echo import EchoChannel, EchoServer, run_on_selector_loop
 
 from compat import asynchat, asyncore, bridge
 from compat.bridge import AsyncioBridge, BridgeMap, BridgeUnsupported
@@ -54,7 +54,7 @@ def test_adopting_the_default_map_serves_dispatchers_made_before_and_after(defau
             writer.close()
             return lines, channel
 
-    lines, channel = asyncio.run(main())
+    lines, channel = run_on_selector_loop(main())
     assert lines == [b"echo:hello\n", b"echo:" + b"y" * 50000 + b"\n"]
     # Given back: the module attribute, each dispatcher's _map and class, every live dispatcher.
     assert asyncore.socket_map is default_map
@@ -154,7 +154,7 @@ def test_loop_inside_a_running_asyncio_loop_is_a_clear_error(default_map):
             with pytest.raises(RuntimeError, match="adopt"):
                 bridge.loop(timeout=0.01, count=1)
 
-        asyncio.run(main())
+        run_on_selector_loop(main())
         dispatcher.close()
 
 
@@ -210,7 +210,7 @@ def test_push_from_a_task_a_timer_and_another_thread_needs_no_sync(default_map):
             await asyncio.wait_for(_until(lambda: client.socket is None or client._fileno is None), WAIT)
             return lines
 
-    lines = asyncio.run(main())
+    lines = run_on_selector_loop(main())
     assert sorted(lines) == sorted([b"echo:from a task", b"echo:from a timer", b"echo:from a thread",
                                     b"echo:from send()"])
 
@@ -297,7 +297,7 @@ def test_a_socket_closed_behind_the_bridges_back_leaves_the_selector(default_map
             assert fd not in asyncio.get_running_loop()._selector.get_map()
 
     with theirs:
-        asyncio.run(main())
+        run_on_selector_loop(main())
     assert closes == [True]
 
 
@@ -345,7 +345,7 @@ def test_existing_channels_keep_working_through_adopt_and_release(default_map):
                                               and not server.channels[0].producer_fifo and _readable(client)),
                                        WAIT)
 
-        asyncio.run(bridged())
+        run_on_selector_loop(bridged())
         assert read_lines(client, 1) == [b"echo:one"]
         client.sendall(b"two\n")
         channel = server.channels[0]

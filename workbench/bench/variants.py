@@ -160,7 +160,7 @@ class BridgedDispatcherVariant(DispatcherVariant):
 
     def __init__(self, address: Tuple[str, int], *, route: bool = False) -> None:
         super().__init__(address, route=route)
-        self.loop = asyncio.new_event_loop()
+        self.loop = asyncio.SelectorEventLoop()
         self.bridge = AsyncioBridge(self.loop)
         self.map = self.bridge.map
         # Sends made from the timers, outside the channels' handlers, reach the bridge by themselves.

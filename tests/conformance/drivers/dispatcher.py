@@ -152,7 +152,7 @@ class BridgedDispatcherDriver(_DispatcherGlue):
         self._loop: Optional[asyncio.AbstractEventLoop] = None
 
     def _loop_run(self, ready: Callable[[], None]) -> None:
-        loop = asyncio.new_event_loop()
+        loop = asyncio.SelectorEventLoop()  # what the bridge needs, on Windows too
         try:
             bridge = AsyncioBridge(loop)
             self._loop = loop
