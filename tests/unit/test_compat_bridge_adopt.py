@@ -46,6 +46,9 @@ def test_adopting_the_default_map_serves_dispatchers_made_before_and_after(defau
     async def main():
         with bridge.adopt() as adopted:
             assert asyncore.socket_map is adopted.map and server._map is adopted.map
+            # The hooked subclass looks like the class it stands in for.
+            assert isinstance(server, EchoServer) and type(server).__name__ == "EchoServer"
+            assert repr(server).startswith("<compat_echo.EchoServer listening")
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(b"hello\n" + b"y" * 50000 + b"\n")
             lines = [await asyncio.wait_for(reader.readline(), WAIT) for _ in range(2)]
