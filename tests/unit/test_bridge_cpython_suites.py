@@ -27,25 +27,36 @@ FROM_PYPI = sys.version_info >= (3, 12)
 FLOOR = {"asyncore": 40, "asynchat": 20}
 
 
-def _sdist_tests(package: str, into: Path, require: Any) -> Path:
-    version = importlib.metadata.version(package)
+SUITES = ("asyncore", "asynchat")
+
+
+@pytest.fixture(scope="module")
+def sdist_folders(tmp_path_factory, pytestconfig) -> Dict[str, Path]:
+    """3.12+: the pyasyncore and pyasynchat sdists of the installed versions, unpacked (one pip call)."""
+    if not FROM_PYPI:
+        return {}
+    into = tmp_path_factory.mktemp("sdists")
+    wanted = {name: f"py{name}=={importlib.metadata.version('py' + name)}" for name in SUITES}
     fetched = subprocess.run(
         [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-         "--dest", str(into), f"{package}=={version}"],
+         "--dest", str(into), *wanted.values()],
         capture_output=True, text=True, timeout=300,
     )
-    archives = sorted(into.glob(f"{package}-*.tar.gz"))
-    require(fetched.returncode == 0 and bool(archives), f"the {package} {version} sdist (for its tests)",
+    folders = {}
+    for name in SUITES:
+        archives = sorted(into.glob(f"py{name}-*.tar.gz"))
+        root_require(pytestconfig)(
+            fetched.returncode == 0 and bool(archives), f"the {wanted[name]} sdist (for its tests)",
             f"pip could not download it: {fetched.stderr.strip()[-300:]}")
-    with tarfile.open(archives[0]) as archive:
-        archive.extractall(into, filter="data")  # 3.12+ only here: the safe extraction filter
-    return into / archives[0].name[: -len(".tar.gz")]
+        with tarfile.open(archives[0]) as archive:
+            archive.extractall(into, filter="data")  # 3.12+ only here: the safe extraction filter
+        folders[name] = into / archives[0].name[: -len(".tar.gz")]
+    return folders
 
 
-def run_suite(name: str, tmp_path: Path, require: Any) -> Dict[str, Any]:
+def run_suite(name: str, sdist_folders: Dict[str, Path], tmp_path: Path, require: Any) -> Dict[str, Any]:
     if FROM_PYPI:
-        search = _sdist_tests(f"py{name}", tmp_path, require)
-        module, args = f"tests.test_{name}", [str(search)]
+        module, args = f"tests.test_{name}", [str(sdist_folders[name])]
     else:
         module, args = f"test.test_{name}", []
         require(importlib.util.find_spec(module) is not None, f"CPython's {module}",
@@ -56,9 +67,9 @@ def run_suite(name: str, tmp_path: Path, require: Any) -> Dict[str, Any]:
     return json.loads(done.stdout)
 
 
-@pytest.mark.parametrize("name", ["asyncore", "asynchat"])
-def test_cpython_suite_passes_through_the_drop_in(name, tmp_path, pytestconfig):
-    summary = run_suite(name, tmp_path, root_require(pytestconfig))
+@pytest.mark.parametrize("name", SUITES)
+def test_cpython_suite_passes_through_the_drop_in(name, sdist_folders, tmp_path, pytestconfig):
+    summary = run_suite(name, sdist_folders, tmp_path, root_require(pytestconfig))
     tests = summary["tests"]
     broken = {test: row for test, row in tests.items() if row["outcome"] in ("fail", "error", "xpass")}
     assert not broken, json.dumps(broken, indent=1)[-4000:]
