@@ -20,11 +20,10 @@ HOOKED_METHODS = ("push", "push_with_producer", "close_when_done", "initiate_sen
 _hooked: Dict[type, type] = {}
 
 
-def _make_hook(base: type, name: str) -> Callable[..., Any]:
-    original = getattr(base, name)
-
+def _make_hook(base: type, name: str, sub: List[type]) -> Callable[..., Any]:
     def hook(self: Any, *args: Any, **kwargs: Any) -> Any:
-        result = original(self, *args, **kwargs)
+        # Looked up on each call, so that a method patched on the class later is the one that runs.
+        result = getattr(super(sub[0], self), name)(*args, **kwargs)
         # The dispatcher's own map is the bridge's while it is hooked; a copy of asyncore may not say so.
         touch = getattr(self.__dict__.get("_map"), "touch", None)
         if touch is not None:
@@ -32,15 +31,15 @@ def _make_hook(base: type, name: str) -> Callable[..., Any]:
         return result
 
     hook.__name__ = hook.__qualname__ = name
-    hook.__doc__ = original.__doc__
+    hook.__doc__ = getattr(base, name).__doc__
     return hook
 
 
 def hook_class(dispatcher: Any) -> bool:
     """Give `dispatcher` the hooked subclass of its class (cached per class); False if it cannot have one.
 
-    The subclass keeps the original's name, module and instance layout (`__slots__ = ()`), so repr(),
-    isinstance() and pickling-free legacy code see no difference; `type(d) is C` is the one exception.
+    The subclass keeps the original's name, module, qualified name and instance layout (`__slots__ = ()`),
+    so repr(), isinstance() and pickle see no difference; `type(d) is C` is the one exception.
     """
     cls = type(dispatcher)
     if "_bridge_original_class" in cls.__dict__:
@@ -48,13 +47,15 @@ def hook_class(dispatcher: Any) -> bool:
     sub = _hooked.get(cls)
     if sub is None:
         names = [name for name in HOOKED_METHODS if callable(getattr(cls, name, None))]
-        namespace: Dict[str, Any] = {name: _make_hook(cls, name) for name in names}
+        cell: List[type] = []
+        namespace: Dict[str, Any] = {name: _make_hook(cls, name, cell) for name in names}
         namespace.update(__slots__=(), __module__=cls.__module__, __qualname__=cls.__qualname__,
                          _bridge_original_class=cls)
         try:
             sub = type(cls.__name__, (cls,), namespace)
-        except TypeError:
-            return False  # a final or built-in class: the caller syncs by hand
+        except Exception:  # a built-in class, or one whose __init_subclass__ wants arguments
+            return False  # its writes from outside the handlers need bridge.sync()
+        cell.append(sub)
         _hooked[cls] = sub
     try:
         dispatcher.__class__ = sub
