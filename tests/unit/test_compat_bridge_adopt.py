@@ -364,3 +364,50 @@ def _readable(sock):
     import select
 
     return bool(select.select([sock], [], [], 0)[0])
+
+
+def test_loop_on_a_map_already_adopted_runs_on_that_bridges_loop(default_map):
+    ours, theirs = socket.socketpair()
+    reads = []
+
+    class Reader(asyncore.dispatcher):
+        def handle_read(self):
+            reads.append((self.recv(10), asyncio.get_running_loop()))
+
+        def writable(self):
+            return False
+
+    event_loop = asyncio.SelectorEventLoop()
+    try:
+        with theirs, bridge.adopt(loop=event_loop) as adopted:
+            reader = Reader(ours)  # map=None: the adopted map
+            assert adopted.map[reader._fileno] is reader
+            theirs.sendall(b"hi")
+            bridge.loop(timeout=WAIT, count=1)
+            assert reads == [(b"hi", event_loop)]
+            reader.close()
+    finally:
+        event_loop.close()
+    assert asyncore.socket_map is default_map and not default_map
+
+
+def test_what_escapes_handle_error_ends_loop_as_under_asyncore(default_map):
+    ours, theirs = socket.socketpair()
+
+    class Strict(asyncore.dispatcher):
+        def handle_read(self):
+            raise ValueError("from handle_read")
+
+        def handle_error(self):
+            raise  # what handle_read raised, as CPython's own test handlers do
+
+        def writable(self):
+            return False
+
+    with theirs:
+        strict = Strict(ours)
+        theirs.sendall(b"x")
+        with pytest.raises(ValueError, match="from handle_read"):
+            bridge.loop(timeout=WAIT)
+        assert asyncore.socket_map[strict._fileno] is strict
+        strict.close()
