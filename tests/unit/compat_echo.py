@@ -1,11 +1,34 @@
 """An asyncore echo server in the old style, shared by the compat tests: one line in, "echo:" + line out."""
 from __future__ import annotations
 
+import asyncio
 import socket
+import sys
+from pathlib import Path
+from typing import Any, Coroutine
 
 from compat import asynchat, asyncore
 
-__all__ = ["EchoChannel", "EchoServer"]
+__all__ = ["EchoChannel", "EchoServer", "root_require", "run_on_selector_loop"]
+
+
+def root_require(config: Any) -> Any:
+    """`require()` of tests/conftest.py, found by path: `import conftest` could find another conftest."""
+    plugin = config.pluginmanager.get_plugin(str(Path(__file__).resolve().parents[1] / "conftest.py"))
+    assert plugin is not None, "tests/conftest.py is not loaded"
+    return plugin.require
+
+
+def run_on_selector_loop(main: Coroutine[Any, Any, Any]) -> Any:
+    """asyncio.run on a selector loop, which the bridge needs: Windows' default is the Proactor."""
+    if sys.platform != "win32":
+        return asyncio.run(main)
+    policy = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())
+    try:
+        return asyncio.run(main)
+    finally:
+        asyncio.set_event_loop_policy(policy)
 
 
 class EchoServer(asyncore.dispatcher):

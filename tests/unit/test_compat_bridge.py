@@ -5,7 +5,7 @@ import asyncio
 import socket
 
 import pytest
-from compat_echo import EchoServer
+from compat_echo import EchoServer, run_on_selector_loop
 
 from compat import asynchat, asyncore
 from compat.bridge import AsyncioBridge, BridgeUnsupported
@@ -33,7 +33,7 @@ def test_asynchat_server_answers_asyncio_clients():
         bridge.close_all()
         return replies
 
-    replies = asyncio.run(main())
+    replies = run_on_selector_loop(main())
     for n, lines in enumerate(replies):
         assert lines == [b"echo:line %d\n" % n, b"echo:" + b"x" * 50000 + b"\n"]
 
@@ -74,7 +74,7 @@ def test_asynchat_client_pushes_from_an_asyncio_task():
         bridge.close_all()
         return lines
 
-    assert asyncio.run(main()) == [b"echo:one", b"echo:two", b"echo:three"]
+    assert run_on_selector_loop(main()) == [b"echo:one", b"echo:two", b"echo:three"]
 
 
 def test_closed_dispatcher_leaves_the_selector_before_its_socket_closes():
@@ -101,7 +101,7 @@ def test_closed_dispatcher_leaves_the_selector_before_its_socket_closes():
         assert fd not in bridge.map and fd not in bridge._readers
         assert server.socket.fileno() == -1
 
-    asyncio.run(main())
+    run_on_selector_loop(main())
     assert order and order[0][0] == "remove_reader"
     _, removed_fd, socket_fd_at_the_time = order[0]
     assert socket_fd_at_the_time == removed_fd, "the socket was already closed when the fd was removed"
@@ -115,7 +115,7 @@ def test_timers_run_on_the_asyncio_loop_and_resync():
         bridge.call_later(0.01, fired.set_result, "tick")
         return await asyncio.wait_for(fired, WAIT)
 
-    assert asyncio.run(main()) == "tick"
+    assert run_on_selector_loop(main()) == "tick"
 
 
 def test_loop_without_add_reader_is_a_clear_error():
@@ -162,6 +162,6 @@ def test_connection_refused_reaches_the_dispatcher():
         bridge.close_all()
         return result, len(bridge)
 
-    result, left = asyncio.run(main())
+    result, left = run_on_selector_loop(main())
     assert result in ("closed", "error")
     assert left == 0

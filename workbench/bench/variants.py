@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any, Callable, Iterable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import modern.loop
 from compat import asyncore, coroutine
@@ -160,15 +160,11 @@ class BridgedDispatcherVariant(DispatcherVariant):
 
     def __init__(self, address: Tuple[str, int], *, route: bool = False) -> None:
         super().__init__(address, route=route)
-        self.loop = asyncio.new_event_loop()
+        self.loop = asyncio.SelectorEventLoop()
         self.bridge = AsyncioBridge(self.loop)
         self.map = self.bridge.map
-        self.timers = self.bridge
-
-    def _kick(self, sessions: Iterable[Any]) -> None:
-        # Sends made outside the channels' own handlers: the bridge must look at them again.
-        for session in sessions:
-            self.bridge.sync(session)
+        # Sends made from the timers, outside the channels' handlers, reach the bridge by themselves.
+        self.timers = self.loop
 
     def _run_phase(self) -> None:
         self.loop.run_forever()

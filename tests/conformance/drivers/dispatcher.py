@@ -1,8 +1,9 @@
 """Drivers for the asynchat client: "dispatcher" (its own run() loop) and "dispatcher@asyncio" (the bridge).
 
 The client code is the same in both; only the socket map and the timer source differ. Calls from the
-test thread reach the loop thread through a Trigger in the map, or through the bridge's
-call_soon_threadsafe; the client's on_* handlers hand gadu events to the session.
+test thread reach the loop thread through a Trigger in the map, or through asyncio's own
+call_soon_threadsafe (the bridge sees the client's pushes without a sync()); the client's on_* handlers
+hand gadu events to the session.
 """
 from __future__ import annotations
 
@@ -142,21 +143,20 @@ class DispatcherDriver(_DispatcherGlue):
 
 
 class BridgedDispatcherDriver(_DispatcherGlue):
-    """The same client inside an asyncio loop: the map is the bridge's, the timers asyncio's call_later."""
+    """The same client inside an asyncio loop: the map is the bridge's, the timers the loop's call_later."""
 
     name = "dispatcher@asyncio"
 
     def __init__(self) -> None:
         super().__init__()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._bridge: Optional[AsyncioBridge] = None
 
     def _loop_run(self, ready: Callable[[], None]) -> None:
-        loop = asyncio.new_event_loop()
+        loop = asyncio.SelectorEventLoop()  # what the bridge needs, on Windows too
         try:
             bridge = AsyncioBridge(loop)
-            self._loop, self._bridge = loop, bridge
-            self.map, self.timers = bridge.map, bridge
+            self._loop = loop
+            self.map, self.timers = bridge.map, loop
             ready()
             loop.run_forever()
             bridge.close_all()
@@ -164,9 +164,9 @@ class BridgedDispatcherDriver(_DispatcherGlue):
             loop.close()
 
     def _loop_submit(self, func: Callable[[], None]) -> None:
-        if self._bridge is None:
+        if self._loop is None:
             raise RuntimeError(f"{self.name}: the loop has not started")
-        self._bridge.call_soon_threadsafe(func)
+        self._loop.call_soon_threadsafe(func)
 
     def _loop_stop(self) -> None:
         if self._loop is not None and not self._loop.is_closed():
