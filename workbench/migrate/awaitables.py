@@ -68,6 +68,7 @@ METHODS_BY_KIND: Dict[str, FrozenSet[str]] = {
     "event": frozenset({"wait"}),
     "reader": frozenset({"read", "readline", "readexactly", "readuntil"}),
     "writer": frozenset({"drain", "wait_closed"}),
+    "server": frozenset({"wait_closed", "serve_forever", "start_serving"}),
     "loop": frozenset({
         "create_connection", "create_server", "create_unix_connection", "create_unix_server",
         "create_datagram_endpoint", "getaddrinfo", "getnameinfo", "run_in_executor", "sock_recv",

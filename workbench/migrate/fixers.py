@@ -35,6 +35,8 @@ _DISPATCHERS = {
     "asyncore.file_dispatcher": "GW104", "asynchat.async_chat": "GW105",
 }
 _EMPTY = cst.Module(body=[])
+_STREAM_PAIRS = frozenset({"asyncio.open_connection", "asyncio.open_unix_connection"})
+_SERVERS = frozenset({"asyncio.start_server", "asyncio.start_unix_server"})
 
 
 def _code(node: cst.CSTNode) -> str:
@@ -106,6 +108,9 @@ class Migrator(cst.CSTTransformer):
         self.frames: List[_Frame] = []
         self.kinds: Dict[str, Optional[str]] = {}
         self.imports: Set[str] = set()
+        #: Functions passed to asyncio.start_server, and the kinds of the current function's parameters.
+        self.callbacks: Set[str] = set()
+        self.params: List[Dict[str, str]] = [{}]
         #: `from asyncio import coroutine [as name]`: removed when no use of the name is left.
         self.unused: List[tuple] = []
 
@@ -138,6 +143,8 @@ class Migrator(cst.CSTTransformer):
             return kind_of_call(self._names(expr.func), method, self._kind(receiver) if receiver else None)
         if isinstance(expr, cst.BooleanOperation):
             return self._kind(expr.left) or self._kind(expr.right)
+        if isinstance(expr, cst.Name) and expr.value in self.params[-1]:
+            return self.params[-1][expr.value]
         if isinstance(expr, (cst.Name, cst.Attribute)):
             return self.kinds.get(_code(expr))
         return None
@@ -158,15 +165,22 @@ class Migrator(cst.CSTTransformer):
                 value = node.value
                 inner = value.value.item if (isinstance(value, cst.Yield) and isinstance(value.value, cst.From)) \
                     else value.expression if isinstance(value, cst.Await) else None
+                awaited = migrator._names(inner.func) if isinstance(inner, cst.Call) else set()
                 for target in node.targets:
                     target = target.target
-                    if isinstance(target, cst.Tuple) and isinstance(inner, cst.Call) and \
-                            migrator._names(inner.func) & {"asyncio.open_connection", "asyncio.open_unix_connection"}:
+                    if isinstance(target, cst.Tuple) and awaited & _STREAM_PAIRS:
                         elements = [e.value for e in target.elements]
                         for element, kind in zip(elements, ("reader", "writer")):
                             migrator._record_kind(element, kind)
+                    elif awaited & _SERVERS:
+                        migrator._record_kind(target, "server")
                     else:
                         migrator._record_kind(target, migrator._kind(value))
+
+            def visit_Call(self, node: cst.Call) -> None:
+                # A function handed to start_server is called with a StreamReader and a StreamWriter.
+                if migrator._names(node.func) & _SERVERS and node.args and isinstance(node.args[0].value, cst.Name):
+                    migrator.callbacks.add(node.args[0].value.value)
 
         # Twice, so that `self.loop = loop or asyncio.get_event_loop()` informs `self.loop.create_task(...)`.
         for _ in range(2):
@@ -265,6 +279,12 @@ class Migrator(cst.CSTTransformer):
     # Coroutine functions.
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        params: Dict[str, str] = {}
+        if node.name.value in self.callbacks and len(node.params.params) >= 2:
+            first, second = node.params.params[-2:] if node.params.params[0].name.value == "self" \
+                else node.params.params[:2]
+            params = {first.name.value: "reader", second.name.value: "writer"}
+        self.params.append(params)
         legacy = None
         compat = False
         for index, decorator in enumerate(node.decorators):
@@ -280,6 +300,7 @@ class Migrator(cst.CSTTransformer):
 
     def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
         frame = self.frames.pop()
+        self.params.pop()
         if frame.legacy_decorator is None:
             return updated
         name = original.name.value
@@ -331,8 +352,9 @@ class Migrator(cst.CSTTransformer):
         if self._converting() or isinstance(item, cst.Await):
             lock = new_item.expression if isinstance(new_item, cst.Await) else new_item
             self._change(original, "GW204", f"with {_code(item)} -> async with {_code(lock)}")
+            # `with (await lock):` parses with the parentheses on the With itself.
             return updated.with_changes(
-                asynchronous=cst.Asynchronous(),
+                asynchronous=cst.Asynchronous(), lpar=cst.MaybeSentinel.DEFAULT, rpar=cst.MaybeSentinel.DEFAULT,
                 items=[updated.items[0].with_changes(item=_strip_parens(lock))])
         lock = new_item.value.item
         if original.items[0].asname is not None or not isinstance(lock, (cst.Name, cst.Attribute)):
@@ -359,6 +381,8 @@ class Migrator(cst.CSTTransformer):
             updated = self._current_task(original, updated, names)
             updated = self._running_loop(original, updated, names)
             self._wait_on_coroutines(original, names)
+        if "asyncio.JoinableQueue" in names and isinstance(original.func, cst.Name):
+            self._left(original, "GW203", "JoinableQueue imported by name: import and call asyncio.Queue")
         if "asyncore.loop" in names:
             if "bridge" in self.steps:
                 self.imports.add("compat.bridge")
