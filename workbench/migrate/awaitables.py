@@ -6,7 +6,7 @@ awaits something listed here; anything else keeps the generator under `@compat.c
 """
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, Iterable, Optional, Set
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set
 
 import libcst as cst
 
@@ -103,21 +103,22 @@ def kind_of_call(qualified: Iterable[str], method: Optional[str] = None,
 
 
 class KnownCoroutines:
-    """The coroutine functions defined among the files being migrated, by name.
+    """The coroutine functions defined among the files being migrated, by name: functions (called as
+    `name(...)`) apart from methods (called as `obj.name(...)`).
 
-    A name also defined as a plain function somewhere in those files is ambiguous and not known:
-    matching calls by name can then not tell the two apart.
+    A name also defined as a plain function or method of that sort somewhere in those files is ambiguous
+    and not known: matching calls by name can then not tell the two apart.
     """
 
     def __init__(self) -> None:
-        self.coroutines: Set[str] = set()
-        self.plain: Set[str] = set()
+        self.coroutines: Dict[bool, Set[str]] = {False: set(), True: set()}
+        self.plain: Dict[bool, Set[str]] = {False: set(), True: set()}
 
     def add_module(self, module: cst.Module) -> None:
         module.visit(_DefCollector(self))
 
-    def __contains__(self, name: str) -> bool:
-        return name in self.coroutines and name not in self.plain
+    def knows(self, name: str, method: bool) -> bool:
+        return name in self.coroutines[method] and name not in self.plain[method]
 
 
 def _is_coroutine_decorator(decorator: cst.Decorator) -> bool:
@@ -134,10 +135,19 @@ class _DefCollector(cst.CSTVisitor):
     def __init__(self, known: KnownCoroutines) -> None:
         super().__init__()
         self.known = known
+        self.inside: List[str] = []  # 'class' or 'def', innermost last
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.inside.append("class")
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.inside.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        name = node.name.value
-        if node.asynchronous is not None or any(_is_coroutine_decorator(d) for d in node.decorators):
-            self.known.coroutines.add(name)
-        else:
-            self.known.plain.add(name)
+        method = bool(self.inside) and self.inside[-1] == "class"
+        self.inside.append("def")
+        coroutine = node.asynchronous is not None or any(_is_coroutine_decorator(d) for d in node.decorators)
+        (self.known.coroutines if coroutine else self.known.plain)[method].add(node.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.inside.pop()

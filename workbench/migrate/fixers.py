@@ -192,11 +192,11 @@ class Migrator(cst.CSTTransformer):
             func = expr.func
             if self._names(func) & AWAITABLE_FUNCTIONS:
                 return None
-            if isinstance(func, cst.Name) and func.value in self.known:
+            if isinstance(func, cst.Name) and self.known.knows(func.value, method=False):
                 return None
             if isinstance(func, cst.Attribute):
                 method = func.attr.value
-                if method in self.known:
+                if self.known.knows(method, method=True):
                     return None
                 kind = self._kind(func.value)
                 if kind and method in METHODS_BY_KIND.get(kind, ()):
