@@ -83,8 +83,11 @@ _LOOP_FUTURES = frozenset({"create_task", "create_future", "run_in_executor"})
 
 
 def normalize(name: str) -> str:
-    """`asyncio.queues.Queue` and `asyncio.tasks.sleep` to the `asyncio.X` they are exported as."""
+    """`asyncio.queues.Queue` and `asyncio.tasks.sleep` to the `asyncio.X` they are exported as;
+    `compat.asyncore.X` (what the imports step writes) to the `asyncore.X` it is."""
     parts = name.split(".")
+    if len(parts) >= 2 and parts[0] == "compat" and parts[1] in ("asyncore", "asynchat"):
+        return ".".join(parts[1:])
     if len(parts) == 3 and parts[0] == "asyncio" and parts[1] in _SUBMODULES:
         return f"asyncio.{parts[2]}"
     return name

@@ -113,9 +113,9 @@ def report(results: Sequence[FileResult], out: TextIO) -> None:
         out.write("migrate: add to your dependencies (3.12 removed these modules; 3.8-3.11 keep the stdlib's):\n")
         out.writelines(f"    {line}\n" for line in lines)
     if "compat" in needs:
-        out.write("migrate: the migrated code imports `compat` (compat.coroutine, compat.bridge): copy it into "
-                  "your project with `gg-workbench migrate --vendor-compat DIR` (it needs nothing else from "
-                  "the workbench), or depend on gadu-workbench\n")
+        out.write("migrate: the migrated code imports `compat` (its asyncore/asynchat, compat.coroutine, "
+                  "compat.bridge): copy it into your project with `gg-workbench migrate --vendor-compat DIR` "
+                  "(standard library only), or depend on gadu-workbench\n")
 
 
 def vendor_compat(target: Path) -> Path:

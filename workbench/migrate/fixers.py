@@ -29,7 +29,7 @@ STEPS = ("imports", "coroutines", "bridge")
 
 _LEGACY_DECORATORS = frozenset({"asyncio.coroutine", "asyncio.coroutines.coroutine"})
 _COMPAT_DECORATORS = frozenset({"compat.coroutine", "compat.coroutines.coroutine"})
-_LEGACY_MODULES = {"asyncore": "GW101", "asynchat": "GW102", "smtpd": "GW103"}
+_LEGACY_MODULES = {"asyncore": "GW101", "asynchat": "GW102"}
 _DISPATCHERS = {
     "asyncore.dispatcher": "GW104", "asyncore.dispatcher_with_send": "GW104",
     "asyncore.file_dispatcher": "GW104", "asynchat.async_chat": "GW105",
@@ -233,29 +233,49 @@ class Migrator(cst.CSTTransformer):
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
-            self._found_import(node, _code(alias.name))
+            module = _code(alias.name)
+            if module == "smtpd":
+                self._left(node, "GW103", "smtpd has no drop-in copy; aiosmtpd is its replacement, by hand")
+            elif module in ("asyncore", "asynchat"):
+                self.result.needs.add(module)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.module is not None and not node.relative:
-            module = _code(node.module)
-            self._found_import(node, module)
-            if module in ("asyncio", "asyncio.coroutines") and not isinstance(node.names, cst.ImportStar):
-                for alias in node.names:
-                    if alias.name.value == "coroutine":
-                        asname = alias.asname.name.value if alias.asname else None
-                        self.unused.append((module, "coroutine", asname))
-
-    def _found_import(self, node: cst.CSTNode, module: str) -> None:
-        code = _LEGACY_MODULES.get(module.split(".")[0])
-        if code is None:
+        if node.module is None or node.relative:
             return
+        module = _code(node.module)
         if module == "smtpd":
-            self._left(node, code, "smtpd has no drop-in copy on PyPI; aiosmtpd is its replacement, by hand")
-            return
-        self.result.needs.add(module)
-        if "imports" in self.steps:
-            self._left(node, code, f"import kept: {module} comes from the standard library up to 3.11 and "
-                       f"from py{module} from 3.12 (see the dependencies below)")
+            self._left(node, "GW103", "smtpd has no drop-in copy; aiosmtpd is its replacement, by hand")
+        elif module in ("asyncore", "asynchat"):
+            self.result.needs.add(module)
+            self._left(node, _LEGACY_MODULES[module], f"`from {module} import ...` kept: it runs on 3.12+ with "
+                       f"py{module} (see the dependencies below); compat has no submodules to import from")
+        elif module in ("asyncio", "asyncio.coroutines") and not isinstance(node.names, cst.ImportStar):
+            for alias in node.names:
+                if alias.name.value == "coroutine":
+                    asname = alias.asname.name.value if alias.asname else None
+                    self.unused.append((module, "coroutine", asname))
+
+    def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
+                                  ) -> Union[cst.BaseStatement, cst.FlattenSentinel[cst.BaseStatement]]:
+        if "imports" not in self.steps or len(updated.body) != 1 or not isinstance(updated.body[0], cst.Import):
+            return updated
+        aliases = updated.body[0].names
+        legacy = [a for a in aliases if _code(a.name) in ("asyncore", "asynchat")]
+        if not legacy:
+            return updated
+        others = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in aliases if a not in legacy]
+        self.result.needs.add("compat")
+        for alias in legacy:
+            name = _code(alias.name)
+            spelled = f" as {alias.asname.name.value}" if alias.asname else ""
+            self._change(original, _LEGACY_MODULES[name], f"import {name}{spelled} -> from compat import {name}"
+                         f"{spelled} (the stdlib's up to 3.11, py{name} from 3.12)")
+        from_compat = cst.ImportFrom(module=cst.Name("compat"), names=[
+            cst.ImportAlias(name=cst.Name(_code(a.name)), asname=a.asname) for a in legacy])
+        if not others:
+            return updated.with_changes(body=[from_compat])
+        return cst.FlattenSentinel([updated.with_changes(body=[cst.Import(names=others)]),
+                                    cst.SimpleStatementLine(body=[from_compat])])
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         for base in node.bases:
@@ -267,8 +287,8 @@ class Migrator(cst.CSTTransformer):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if "asyncore.socket_map" in self._names(node):
-            self._left(node, "GW107", "asyncore.socket_map used directly: a bridge serves its own map, "
-                       "so this code keeps asyncore's loop until it is rewritten by hand")
+            self._left(node, "GW107", "asyncore.socket_map used directly: left as it is, the map that "
+                       "asyncore.loop(map=None) serves (compat.bridge.loop takes the same arguments)")
 
     def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
         if "coroutines" in self.steps and "asyncio.JoinableQueue" in self._names(original):

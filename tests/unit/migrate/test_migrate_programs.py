@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from workbench.migrate import migrate_files
+from workbench.migrate.command import vendor_compat
 
 HERE = Path(__file__).parent
 BEFORE_RUNS = sys.version_info < (3, 9)
@@ -36,6 +37,7 @@ def migrated_copy(tmp_path: Path, name: str, steps) -> Path:
     results = migrate_files([HERE / "corpus" / f"{name}.py"], steps)
     target = tmp_path / f"{name}.py"
     target.write_text(results[0].migrated)
+    vendor_compat(tmp_path)  # beside the program, as a user without the workbench would have it
     return target
 
 
@@ -53,6 +55,7 @@ def test_asyncore_echo_same_output_before_and_after_the_imports_and_coroutines_s
     if BEFORE_RUNS:
         assert run_program(HERE / "corpus" / "asyncore_echo.py") == expected("asyncore_echo")
     program = migrated_copy(tmp_path, "asyncore_echo", ("imports", "coroutines"))
+    assert "from compat import asyncore as core" in program.read_text()
     assert "core.loop(timeout=0.05, count=400)" in program.read_text()
     assert run_program(program) == expected("asyncore_echo")
 
@@ -70,6 +73,7 @@ def test_asyncore_echo_after_the_bridge_step_runs_on_asyncio(tmp_path, pytestcon
             "merge the bridge branch")
     program = tmp_path / "asyncore_echo.py"
     shutil.copy(HERE / "golden" / "asyncore_echo.py", program)
+    vendor_compat(tmp_path)
     assert run_program(program) == expected("asyncore_echo")
 
 

@@ -1,6 +1,6 @@
 """asyncore-era echo over 127.0.0.1: a dispatcher server, asynchat handlers, a client, asyncore.loop."""
-import asynchat
-import asyncore as core
+from compat import asynchat
+from compat import asyncore as core
 import socket
 import compat.bridge
 

@@ -1,6 +1,6 @@
 """Each construct the migration handles, beside its true negatives (compiled, never run)."""
 import asyncio as aio
-import asyncore
+from compat import asyncore
 import smtpd
 from asyncio import JoinableQueue
 
