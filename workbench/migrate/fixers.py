@@ -229,7 +229,8 @@ class Migrator(cst.CSTTransformer):
     # Module and imports.
 
     def visit_Module(self, node: cst.Module) -> None:
-        self._learn_kinds(node)
+        if "coroutines" in self.steps and "asyncio" in node.code:
+            self._learn_kinds(node)
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:

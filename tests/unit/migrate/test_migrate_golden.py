@@ -108,7 +108,7 @@ def test_write_rewrites_in_place_then_a_second_run_changes_nothing(tmp_path, cap
 @pytest.mark.parametrize("step, present, absent", [
     ("coroutines", "async def exchange", "compat.bridge.loop"),
     ("bridge", "compat.bridge.loop(timeout=0.05, count=400)", "async def"),
-    ("imports", "import asyncore as core", "async def"),
+    ("imports", "from compat import asyncore as core", "async def"),
 ])
 def test_one_step_at_a_time(tmp_path, capsys, step, present, absent):
     for name in ("tulip_echo.py", "asyncore_echo.py"):

@@ -69,8 +69,8 @@ def require(config: pytest.Config, *args: object) -> None:
 def test_asyncore_echo_after_the_bridge_step_runs_on_asyncio(tmp_path, pytestconfig):
     import compat.bridge
 
-    require(pytestconfig, hasattr(compat.bridge, "loop"), "compat.bridge.loop (the bridge's drop-in asyncore.loop, issue 11)",
-            "merge the bridge branch")
+    require(pytestconfig, hasattr(compat.bridge, "loop"),
+            "compat.bridge.loop (the bridge's drop-in asyncore.loop, issue 11)", "merge the bridge branch")
     program = tmp_path / "asyncore_echo.py"
     shutil.copy(HERE / "golden" / "asyncore_echo.py", program)
     vendor_compat(tmp_path)
