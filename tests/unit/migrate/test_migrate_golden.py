@@ -119,13 +119,13 @@ def test_one_step_at_a_time(tmp_path, capsys, step, present, absent):
 
 
 def test_a_file_that_does_not_parse_is_reported_and_the_rest_migrated(tmp_path, capsys):
-    (tmp_path / "broken.py").write_text("def f(:\n    pass\n")
+    (tmp_path / "broken.py").write_text("import asyncio\ndef f(:\n    pass\n")
     shutil.copy(HERE / "corpus" / "tulip_echo.py", tmp_path / "tulip_echo.py")
     assert cli.main(["migrate", "--write", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "broken.py: not migrated: cannot parse" in out
     assert "async def exchange" in (tmp_path / "tulip_echo.py").read_text()
-    assert (tmp_path / "broken.py").read_text() == "def f(:\n    pass\n"
+    assert (tmp_path / "broken.py").read_text() == "import asyncio\ndef f(:\n    pass\n"
 
 
 def test_vendor_compat_copies_a_package_that_imports_only_the_standard_library(tmp_path, capsys):
@@ -135,3 +135,11 @@ def test_vendor_compat_copies_a_package_that_imports_only_the_standard_library(t
     assert cli.main(["migrate", "--vendor-compat", str(target), str(tmp_path / "tulip_echo.py")]) == 0
     assert (target / "compat" / "coroutines.py").is_file()
     assert not list((target / "compat").rglob("__pycache__"))
+
+
+def test_a_file_with_nothing_to_migrate_is_left_as_it_is(tmp_path, capsys):
+    # Not even parsed (it could not be): no word any step looks for is in it.
+    (tmp_path / "plain.py").write_text("def f(:\n")
+    assert cli.main(["migrate", "--write", str(tmp_path)]) == 0
+    assert (tmp_path / "plain.py").read_text() == "def f(:\n"
+    assert "1 files, 0 changed, 0 not migrated" in capsys.readouterr().out
