@@ -401,7 +401,7 @@ class Migrator(cst.CSTTransformer):
             updated = self._drop_loop(original, updated, names)
             updated = self._current_task(original, updated, names)
             updated = self._running_loop(original, updated, names)
-            self._wait_on_coroutines(original, names)
+            updated = self._wait_on_coroutines(original, updated, names)
         if "asyncio.JoinableQueue" in names and isinstance(original.func, cst.Name):
             self._left(original, "GW203", "JoinableQueue imported by name: import and call asyncio.Queue")
         if "asyncore.loop" in names:
@@ -454,15 +454,30 @@ class Migrator(cst.CSTTransformer):
         self._change(original, "GW208", "get_event_loop() in a coroutine -> get_running_loop()")
         return updated.with_changes(func=updated.func.with_changes(attr=cst.Name("get_running_loop")))
 
-    def _wait_on_coroutines(self, original: cst.Call, names: Set[str]) -> None:
+    def _wait_on_coroutines(self, original: cst.Call, updated: cst.Call, names: Set[str]) -> cst.Call:
+        # asyncio.wait() wrapped bare coroutines in tasks itself until 3.11: doing it here changes nothing else.
         if "asyncio.wait" not in names or not original.args:
-            return
+            return updated
         first = original.args[0].value
-        if isinstance(first, (cst.List, cst.Tuple, cst.Set)) and any(
-                isinstance(e.value, cst.Call) and self._not_awaitable(e.value) is None
-                and self._kind(e.value) != "future" for e in first.elements):
-            self._left(original, "GW207", "asyncio.wait() given coroutines (an error from 3.11): wrap each one "
-                       "in asyncio.ensure_future()")
+        if not isinstance(first, (cst.List, cst.Tuple, cst.Set)):
+            return updated
+        bare = [isinstance(e.value, cst.Call) and self._not_awaitable(e.value) is None
+                and self._kind(e.value) != "future" for e in first.elements]
+        if not any(bare):
+            return updated
+        if not isinstance(updated.func, cst.Attribute):
+            self._left(original, "GW207", "asyncio.wait() given coroutines (an error from 3.11), through an "
+                       "imported name: wrap each one in asyncio.ensure_future()")
+            return updated
+        module = updated.func.value
+        container = updated.args[0].value
+        elements = [e.with_changes(value=cst.Call(func=cst.Attribute(value=module, attr=cst.Name("ensure_future")),
+                                                  args=[cst.Arg(value=e.value)])) if wrap else e
+                    for e, wrap in zip(container.elements, bare)]
+        self._change(original, "GW207", f"{sum(bare)} coroutine(s) given to asyncio.wait() wrapped in ensure_future()")
+        args = list(updated.args)
+        args[0] = args[0].with_changes(value=container.with_changes(elements=elements))
+        return updated.with_changes(args=args)
 
 
 def migrate_tree(module: cst.Module, steps: Sequence[str], known: KnownCoroutines,

@@ -73,7 +73,7 @@ async def native(lock):
 
 
 async def waits_on_coroutines():
-    await aio.wait([converted(None), no_yield()])
+    await aio.wait([aio.ensure_future(converted(None)), aio.ensure_future(no_yield())])
 
 
 def nested_scopes():
