@@ -94,7 +94,7 @@ def prepare(name: str, version: str, base: Path) -> Project:
     shutil.copytree(original, migrated)
     done = subprocess.run([gg_workbench(), "migrate", "--write", "--step", "all", "--vendor-compat", str(migrated),
                            str(migrated)], capture_output=True, text=True, timeout=300)
-    # The report covers the project's own files only: compat, copied in first, is skipped by path below.
+    # migrate copies compat in after migrating, so the report covers the project's own files only.
     report = MigrateReport.parse(done.stdout, done.returncode, migrated)
     return Project(name, version, original, migrated, report)
 
