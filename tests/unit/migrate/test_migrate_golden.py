@@ -50,6 +50,7 @@ def test_every_qualifying_function_is_converted(corpus_results):
         ("tulip_echo", "handle"), ("tulip_echo", "exchange"), ("tulip_echo", "main"),
         ("tulip_tasks", "ask"), ("tulip_tasks", "main"), ("constructs", "converted"),
         ("constructs", "no_yield"), ("constructs", "waits_on_coroutines"), ("constructs", "inner"),
+        ("constructs", "keyword_loops"),
     }
     # Each of these is written so that it cannot qualify: a bare yield, a returned awaitable, a
     # `yield from` of a parameter's method.
@@ -98,7 +99,7 @@ def test_write_rewrites_in_place_then_a_second_run_changes_nothing(tmp_path, cap
     first = capsys.readouterr().out
     for name in CORPUS:
         assert (tmp_path / name).read_text() == (HERE / "golden" / name).read_text()
-    assert "9 converted to async def, 4 kept as generators under @compat.coroutine" in first
+    assert "10 converted to async def, 4 kept as generators under @compat.coroutine" in first
     assert 'pyasyncore>=1.0.5; python_version >= "3.12"' in first
     assert cli.main(["migrate", "--write", str(tmp_path)]) == 0
     second = capsys.readouterr().out

@@ -96,3 +96,16 @@ def legacy_map():
 
 def joinable():
     return JoinableQueue()
+
+
+def sleep(delay, loop=None):  # the user's own sleep keeps its loop=
+    return delay, loop
+
+
+@aio.coroutine
+def keyword_loops(loop):
+    from asyncio import sleep as nap
+    reader = aio.StreamReader(loop=loop)  # StreamReader kept its loop=
+    sleep(1, loop=loop)
+    yield from nap(0, loop=loop)  # asyncio's sleep under another name loses it
+    return reader

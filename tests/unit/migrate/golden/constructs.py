@@ -96,3 +96,15 @@ def legacy_map():
 
 def joinable():
     return JoinableQueue()
+
+
+def sleep(delay, loop=None):  # the user's own sleep keeps its loop=
+    return delay, loop
+
+
+async def keyword_loops(loop):
+    from asyncio import sleep as nap
+    reader = aio.StreamReader(loop=loop)  # StreamReader kept its loop=
+    sleep(1, loop=loop)
+    await nap(0)  # asyncio's sleep under another name loses it
+    return reader
