@@ -58,6 +58,13 @@ def test_migrate_changes_and_leaves_what_it_says(project):
     assert "compat.bridge.loop(use_poll=True)" in (project.migrated / "test" / "bench.py").read_text()
 
 
+def test_a_second_run_changes_nothing(project):
+    done = subprocess.run([gg_workbench(), "migrate", str(project.migrated)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.stdout == ""  # no diff
+    assert " 0 changed, " in done.stderr and " 0 changes, " in done.stderr
+
+
 def test_migrated_code_compiles_and_imports(project):
     assert compile_all(project.migrated, skip=[]) == []
     done = subprocess.run([sys.executable, "-c", "import pyftpdlib.servers, pyftpdlib.handlers, pyftpdlib.ioloop as m;"

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from realworld_projects import compile_all, prepare, quiet_env, save_counts, scan, scan_available
+from realworld_projects import compile_all, gg_workbench, prepare, quiet_env, save_counts, scan, scan_available
 
 NAME, VERSION = "websockets", "2.7"
 #: websockets/test_protocol.py defines its own property named `async` (a keyword since 3.7): no rule can
@@ -45,6 +45,13 @@ def test_migrate_changes_and_leaves_what_it_says(project):
     for reason in ("`yield from reader(2)`", "`yield from stream.readline()`", "`yield from self.worker`",
                    "`yield from self.writer.drain()`", "`yield from self.ws_handler(self, path)`"):
         assert reason in report.text
+
+
+def test_a_second_run_changes_nothing(project):
+    done = subprocess.run([gg_workbench(), "migrate", str(project.migrated)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.stdout == ""  # no diff
+    assert " 0 changed, " in done.stderr and " 0 changes, " in done.stderr
 
 
 def test_migrated_code_compiles_and_imports(project):
