@@ -16,11 +16,12 @@ import pytest
 from realworld_projects import compile_all, gg_workbench, prepare, quiet_env, save_counts, scan, scan_available
 
 NAME, VERSION = "pyftpdlib", "1.3.0"
-#: The three cases of its suite that fail before migration too (3.8, the stdlib's asyncore): ftplib
-#: ignores the PASV address since bpo-43285 (the two masquerade cases), and on loopback the whole 1 MB
-#: file is sent before the abort the third one expects.
-FAIL_BEFORE_MIGRATION = {
+#: Cases of its suite that fail without any migration too (3.8, the stdlib's asyncore): ftplib ignores
+#: the PASV address since bpo-43285 (the two masquerade cases); and the two `on_incomplete_file_*` cases
+#: race an abort against a transfer that loopback often finishes first (seen failing on 3.8 unmigrated).
+MAY_FAIL_WITHOUT_MIGRATION = {
     "test_on_incomplete_file_sent (test_ftpd.TestCallbacks",
+    "test_on_incomplete_file_received (test_ftpd.TestCallbacks",
     "test_masquerade_address (test_ftpd.TestConfigurableOptions",
     "test_masquerade_address_map (test_ftpd.TestConfigurableOptions",
 }
@@ -80,7 +81,7 @@ def test_its_own_tests_pass_after_migration(project):
     ran = int(re.search(r"^Ran (\d+) tests", done.stderr, re.MULTILINE).group(1))
     failed = {m.group(1) for m in re.finditer(r"^(?:FAIL|ERROR): (.+?)\.\w+\)$", done.stderr, re.MULTILINE)}
     assert ran == 189
-    assert failed <= FAIL_BEFORE_MIGRATION, done.stderr[-3000:]
+    assert failed <= MAY_FAIL_WITHOUT_MIGRATION, done.stderr[-3000:]
 
 
 def run_bench_against_server(root: Path, tmp_path: Path) -> str:
