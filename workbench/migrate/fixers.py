@@ -6,7 +6,7 @@ the nodes that change are rebuilt.
 """
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Union
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -98,6 +98,8 @@ _LITERALS = (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString, c
 
 
 class Migrator(cst.CSTTransformer):
+    """Applies the selected steps to one module and records every change and everything left."""
+
     METADATA_DEPENDENCIES = (QualifiedNameProvider, PositionProvider)
 
     def __init__(self, steps: FrozenSet[str], known: KnownCoroutines, result: FileResult) -> None:
@@ -112,7 +114,7 @@ class Migrator(cst.CSTTransformer):
         self.callbacks: Set[str] = set()
         self.params: List[Dict[str, str]] = [{}]
         #: `from asyncio import coroutine [as name]`: removed when no use of the name is left.
-        self.unused: List[tuple] = []
+        self.unused: List[Tuple[str, str, Optional[str]]] = []
 
     # Helpers.
 
