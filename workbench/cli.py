@@ -9,6 +9,7 @@ from typing import List, Optional
 #: Modules under workbench/ that each add one subcommand through `add_parser(subparsers)`.
 COMMAND_MODULES: List[str] = ["report", "serve", "diff", "bench", "run", "trace", "demo"]
 COMMAND_MODULES.append("scan")  # workbench/scan/ (a package; its __init__ exports add_parser)
+COMMAND_MODULES.append("migrate")  # workbench/migrate/ (issue 10)
 
 
 def package_version() -> str:
