@@ -231,7 +231,8 @@ class AsyncioBridge:
             return
         if dispatcher.readable():
             self._dispatch(fd, dispatcher, "handle_read_event")
-        if self.map.get(fd) is dispatcher and dispatcher.writable():
+        still_here = self.map.get(fd) is dispatcher
+        if still_here and dispatcher.writable():
             self._dispatch(fd, dispatcher, "handle_write_event")
         if self.map.get(fd) is dispatcher:
             self.loop.call_soon(self._file_ready, fd)

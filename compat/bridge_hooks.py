@@ -71,7 +71,7 @@ def unhook_class(dispatcher: Any) -> None:
         dispatcher.__class__ = original
 
 
-class RecoveringSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+class RecoveringSelector(selectors.DefaultSelector):
     """The platform's default selector, except that a descriptor closed behind its back is dropped.
 
     select() and poll() report a closed descriptor on every pass (EBADF, or POLLNVAL), which would
