@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import require
 
 from workbench.cli import main
 from workbench.scan.rules import RULES
@@ -53,7 +52,15 @@ def test_sarif_has_rules_with_help_and_results_with_physical_locations(sarif_log
         ["asyncio_async_py2.py", "undecodable.py"]
 
 
-def test_sarif_tools_reads_every_finding_back(sarif_log):
+@pytest.fixture(scope="module")
+def require(pytestconfig):
+    """`require()` of tests/conftest.py, found by path: `import conftest` could find another conftest."""
+    plugin = pytestconfig.pluginmanager.get_plugin(str(Path(__file__).resolve().parents[2] / "conftest.py"))
+    assert plugin is not None, "tests/conftest.py is not loaded"
+    return plugin.require
+
+
+def test_sarif_tools_reads_every_finding_back(sarif_log, require):
     """sarif-tools' loader and records: tool name, file, line, rule and severity for each finding."""
     require(importlib.util.find_spec("sarif") is not None, "sarif-tools",
             "pip install 'gadu-workbench[test]' (sarif-tools==3.0.5)")
@@ -74,7 +81,7 @@ def test_sarif_tools_reads_every_finding_back(sarif_log):
 
 if sys.version_info >= (3, 10):
 
-    def test_sarif_pydantic_accepts_the_log_as_sarif_2_1_0(sarif_log):
+    def test_sarif_pydantic_accepts_the_log_as_sarif_2_1_0(sarif_log, require):
         """sarif-pydantic's object model validates the log and sees the same results and rules."""
         require(importlib.util.find_spec("sarif_pydantic") is not None, "sarif-pydantic",
                 "pip install 'gadu-workbench[test]' (sarif-pydantic==0.6.2, Python 3.10+)")
