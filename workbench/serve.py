@@ -1,4 +1,4 @@
-"""`gg-workbench serve`: run the reference GG 8.0 server (gadu/server.py) in the foreground.
+"""`gg-workbench serve`: run the reference GG 8.0 server (gadu/server/) in the foreground.
 
 It prints the address it listens on (and writes the port to --port-file), logs to stderr, and stops
 cleanly on SIGINT or SIGTERM, closing every connection and the offline queue.
@@ -14,7 +14,7 @@ import sys
 from typing import Dict, Optional
 
 from gadu.server import ReferenceServer
-from gadu.server_config import (
+from gadu.server.config import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     DEMO_USERS,

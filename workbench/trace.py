@@ -16,7 +16,7 @@ from typing import Optional, Sequence, TextIO
 
 import modern.loop
 from gadu.server import ServerThread
-from gadu.server_config import ServerConfig
+from gadu.server.config import ServerConfig
 from workbench.examples import ExampleError, Examples
 from workbench.run import (
     DEFAULT_SCENARIO,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, List, Optional, Tuple
 
-from gadu.server_config import ECHO_UIN
+from gadu.server.config import ECHO_UIN
 
 __all__ = [
     "FIRST_UIN",

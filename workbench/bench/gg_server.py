@@ -14,7 +14,7 @@ import sys
 from typing import Any, List, Optional
 
 from gadu.server import ReferenceServer
-from gadu.server_config import ServerConfig
+from gadu.server.config import ServerConfig
 
 from .base import FIRST_UIN, PASSWORD
 from .echo_server import BACKLOG

@@ -2,8 +2,8 @@
 
 ReferenceServer is embeddable (`await start()`, `port`, `await stop()`); ServerThread runs one in a
 background thread with its own loop. Every byte in and out goes through gadu's packets and framing:
-this module holds the server's rules, not a codec. Configuration is in gadu/server_config.py, the
-offline queue in gadu/server_store.py.
+this module holds the server's rules, not a codec. Configuration is in config.py, the offline queue
+in offline_queue.py, the sans-I/O state machine of one connection in gadu/server_session.py.
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import threading
 import time
 from typing import Any, Callable, Deque, Dict, Optional, Set, TypeVar
 
-from .errors import ProtocolError
-from .packetlog import PacketLog
-from .packets import (
+from ..errors import ProtocolError
+from ..packetlog import PacketLog
+from ..packets import (
     GG_ACK_BLOCKED,
     GG_ACK_DELIVERED,
     GG_ACK_MBOXFULL,
@@ -37,8 +37,7 @@ from .packets import (
     RecvMsg80,
     StatusEntry,
 )
-from .server_config import ServerConfig
-from .server_session import (
+from ..server_session import (
     ConnectionClosed,
     ContactAdded,
     ContactRemoved,
@@ -55,7 +54,8 @@ from .server_session import (
     StatusChange,
     TypingSent,
 )
-from .server_store import OfflineQueue, QueuedMessage
+from .config import ServerConfig
+from .offline_queue import OfflineQueue, QueuedMessage
 
 __all__ = ["ECHO_DESCRIPTION", "MAX_CONTACTS", "READ_BUFFER_SIZE", "ReferenceServer", "ServerThread"]
 

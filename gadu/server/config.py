@@ -1,7 +1,7 @@
 """What the reference server is told: its users, its address, its limits (ServerConfig).
 
 Users come from a JSON file, from `UIN:PASSWORD` strings, or from the built-in demo accounts.
-Nothing here does I/O beyond reading the users file; the server itself is in gadu/server.py.
+Nothing here does I/O beyond reading the users file; the server itself is in reference.py.
 """
 from __future__ import annotations
 
