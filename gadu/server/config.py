@@ -104,12 +104,17 @@ class ServerConfig:
     login_timeout: float = 30.0
     #: Open connections at most; one more is closed at once with a log line.
     max_connections: int = 1024
+    #: listen() backlog: connections the kernel holds before the server accepts them.
+    listen_backlog: int = 128
     #: Bytes queued for one slow reader before the server stops reading from it (flow control)...
     write_high_water: int = 256 * 1024
     #: ... and before it gives up on it and disconnects.
     write_limit: int = 4 * 1024 * 1024
     #: Offline messages kept for one user; past it senders get GG_ACK_MBOXFULL.
     mailbox_size: int = 1000
+    #: Messages written to one session and not yet confirmed with GG_RECV_MSG_ACK while offline ones
+    #: are outstanding (each is remembered to match acks); past it the session is closed.
+    max_unconfirmed: int = 5000
 
     def __post_init__(self) -> None:
         for uin, password in self.users.items():
@@ -122,10 +127,15 @@ class ServerConfig:
             raise ConfigError(f"port {self.port} is not in 0..65535")
         if self.login_timeout <= 0:
             raise ConfigError(f"login timeout must be positive, got {self.login_timeout}")
+        if self.listen_backlog < 1:
+            raise ConfigError(f"listen backlog must be at least 1, got {self.listen_backlog}")
         if self.max_connections < 1:
             raise ConfigError(f"max connections must be at least 1, got {self.max_connections}")
         if not 0 < self.write_high_water <= self.write_limit:
             raise ConfigError("write buffer limits must satisfy 0 < high water <= limit")
+        if self.max_unconfirmed <= self.mailbox_size:
+            raise ConfigError(f"max unconfirmed messages ({self.max_unconfirmed}) must exceed the mailbox size"
+                              f" ({self.mailbox_size}): a whole mailbox is written before its acks come")
         if self.mailbox_size < 0:
             raise ConfigError(f"mailbox size cannot be negative, got {self.mailbox_size}")
 

@@ -2,7 +2,7 @@
 
 The bench's accounts (base.FIRST_UIN on, password base.PASSWORD), room for 10,000 sessions and more,
 a listen backlog for 10,000 connections arriving in a burst, the echo contact as `gg-workbench serve`
-has it. The server itself is unchanged; only its loop's create_server gets the larger backlog.
+has it. The server itself is unchanged; only its config is sized (listen_backlog and the caps).
 Run as `python -m workbench.bench.gg_server --users N`; SIGTERM stops it.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import signal
 import sys
-from typing import Any, List, Optional
+from typing import List, Optional
 
 from gadu.server import ReferenceServer
 from gadu.server.config import ServerConfig
@@ -26,20 +26,13 @@ __all__ = ["DEFAULT_USERS", "main"]
 DEFAULT_USERS = 12000
 
 
-class _BacklogLoop(asyncio.SelectorEventLoop):
-    """asyncio's loop, whose create_server listens with the bench's backlog unless told otherwise."""
-
-    async def create_server(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        kwargs.setdefault("backlog", BACKLOG)
-        return await super().create_server(*args, **kwargs)
-
-
 async def _serve(users: int) -> None:
     config = ServerConfig(
         users={FIRST_UIN + index: PASSWORD for index in range(users)},
         host="127.0.0.1",
         port=0,
         max_connections=users + 1000,
+        listen_backlog=BACKLOG,
         login_timeout=120.0,
     )
     server = ReferenceServer(config)
@@ -58,11 +51,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--users", type=int, default=DEFAULT_USERS)
     args = parser.parse_args(argv)
     raise_file_limit()
-    loop = _BacklogLoop()
-    try:
-        loop.run_until_complete(_serve(args.users))
-    finally:
-        loop.close()
+    asyncio.run(_serve(args.users))
     return 0
 
 
