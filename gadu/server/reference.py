@@ -4,6 +4,12 @@ ReferenceServer is embeddable (`await start()`, `port`, `await stop()`); ServerT
 background thread with its own loop. Every byte in and out goes through gadu's packets and framing:
 this module holds the server's rules, not a codec. Configuration is in config.py, the offline queue
 in offline_queue.py, the sans-I/O state machine of one connection in gadu/server_session.py.
+
+What it promises, with a state file: a message acknowledged GG_ACK_QUEUED was committed first and
+is delivered after a crash and restart; an offline message leaves the queue when the recipient
+confirms it (GG_RECV_MSG_ACK), so a crash can repeat only messages written and not yet confirmed.
+A live message is acknowledged GG_ACK_DELIVERED when it is handed to the recipient's connection and
+is not kept. Everything a client can make it hold is bounded by a ServerConfig limit.
 """
 from __future__ import annotations
 

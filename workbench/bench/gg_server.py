@@ -24,10 +24,16 @@ __all__ = ["DEFAULT_USERS", "main"]
 
 #: Accounts created by default: the largest scenario (E2: 10,000 idle and one busy) with room to spare.
 DEFAULT_USERS = 12000
+#: Offline messages kept per user: far more than a run of scenario G sends to one.
+MAILBOX_SIZE = 10_000_000
 
 
-async def _serve(users: int) -> None:
+async def _serve(users: int, state: Optional[str]) -> None:
     config = ServerConfig(
+        state_path=state,
+        # Scenario G queues for offline users as fast as it can: no mailbox may fill up in a run.
+        mailbox_size=MAILBOX_SIZE,
+        max_unconfirmed=MAILBOX_SIZE + 1,
         users={FIRST_UIN + index: PASSWORD for index in range(users)},
         host="127.0.0.1",
         port=0,
@@ -49,9 +55,10 @@ async def _serve(users: int) -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workbench.bench.gg_server", description=__doc__)
     parser.add_argument("--users", type=int, default=DEFAULT_USERS)
+    parser.add_argument("--state", metavar="FILE", help="sqlite3 file for the offline queue (scenario G)")
     args = parser.parse_args(argv)
     raise_file_limit()
-    asyncio.run(_serve(args.users))
+    asyncio.run(_serve(args.users, args.state))
     return 0
 
 
