@@ -5,12 +5,16 @@ before Server.close() fails in its transport's constructor (`assert self._socket
 stays open until the garbage collector finds it. Here every accepted socket is adopted by a task
 this module owns (`loop.connect_accepted_socket`, public API, so uvloop serves too), and `close()`
 waits for those tasks, so that when it returns every accepted socket belongs to a protocol.
+Loops without add_reader (Windows' proactor) accept with `loop.sock_accept` in a task instead.
+Cancelling that task could drop a socket accepted in the same instant, so close() wakes it with a
+connection of its own instead: what was accepted before that connection is adopted, nothing is lost.
 """
 from __future__ import annotations
 
 import asyncio
 import errno
 import logging
+import os
 import socket
 from typing import Callable, Optional, Set
 
@@ -37,7 +41,8 @@ class Listener:
         )[0]
         self._sock: Optional[socket.socket] = socket.socket(family, kind, proto)
         try:
-            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if os.name == "posix":  # elsewhere SO_REUSEADDR lets another process take the port
+                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             self._sock.bind(address)
             self._sock.listen(backlog)
             self._sock.setblocking(False)
@@ -47,7 +52,12 @@ class Listener:
         self.port: int = self._sock.getsockname()[1]
         self._adopting: Set[asyncio.Task] = set()  # type: ignore[type-arg]
         self._resume: Optional[asyncio.TimerHandle] = None
-        self._loop.add_reader(self._sock.fileno(), self._accept)
+        self._accepting: Optional[asyncio.Task] = None  # type: ignore[type-arg]
+        self._waker_address: object = None
+        try:
+            self._loop.add_reader(self._sock.fileno(), self._accept)
+        except NotImplementedError:
+            self._accepting = self._loop.create_task(self._accept_forever())
 
     def _accept(self) -> None:
         for _ in range(ACCEPT_BATCH):
@@ -64,10 +74,46 @@ class Listener:
                 self._loop.remove_reader(self._sock.fileno())
                 self._resume = self._loop.call_later(ACCEPT_PAUSE, self._accept_again)
                 return
-            conn.setblocking(False)
-            task = self._loop.create_task(self._adopt(conn))
-            self._adopting.add(task)
-            task.add_done_callback(self._adopting.discard)
+            self._adopt_soon(conn)
+
+    async def _accept_forever(self) -> None:
+        assert self._sock is not None
+        while True:
+            try:
+                conn, address = await self._loop.sock_accept(self._sock)
+            except (ConnectionAbortedError, InterruptedError):
+                continue
+            except OSError as exc:
+                if exc.errno not in _OUT_OF_RESOURCES:
+                    raise
+                log.warning("cannot accept: %s; accepting again in %g s", exc.strerror, ACCEPT_PAUSE)
+                await asyncio.sleep(ACCEPT_PAUSE)
+                continue
+            if address == self._waker_address:  # close() is waiting: everything before it is adopted
+                conn.close()
+                return
+            self._adopt_soon(conn)
+
+    async def _wake_and_end_accepting(self, task: asyncio.Task) -> None:  # type: ignore[type-arg]
+        assert self._sock is not None
+        host, port = self._sock.getsockname()[:2]
+        if host in ("0.0.0.0", "::"):
+            host = "127.0.0.1" if self._sock.family == socket.AF_INET else "::1"
+        waker = socket.socket(self._sock.family, socket.SOCK_STREAM)
+        try:
+            waker.setblocking(False)
+            waker.bind((host, 0))
+            self._waker_address = waker.getsockname()
+            await self._loop.sock_connect(waker, (host, port))
+            await task
+        finally:
+            waker.close()
+
+    def _adopt_soon(self, conn: socket.socket) -> None:
+        conn.setblocking(False)
+        task = self._loop.create_task(self._adopt(conn))
+        self._adopting.add(task)
+        task.add_done_callback(self._adopting.discard)
 
     def _accept_again(self) -> None:
         self._resume = None
@@ -85,7 +131,9 @@ class Listener:
         """Stop accepting and close the listening socket; return once every accepted socket has its
         protocol (connection_made has run), so that the caller can close them all."""
         if self._sock is not None:
-            if self._resume is not None:
+            if self._accepting is not None and not self._accepting.done():
+                await self._wake_and_end_accepting(self._accepting)
+            elif self._resume is not None:
                 self._resume.cancel()
             else:
                 self._loop.remove_reader(self._sock.fileno())

@@ -26,11 +26,22 @@ ALICE, BOB, CAROL = 1001, 1002, 1003
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(params=["asyncio", "uvloop"])
+class _LoopWithoutReaders(asyncio.SelectorEventLoop):
+    """asyncio's loop without add_reader, as Windows' proactor loop: the listener accepts with
+    sock_accept in a task instead."""
+
+    def add_reader(self, *args: object) -> None:  # type: ignore[override]
+        raise NotImplementedError
+
+
+@pytest.fixture(params=["asyncio", "uvloop", "no-add_reader"])
 def loop_factory(request, pytestconfig) -> Callable[[], object]:
-    """The server's loop: asyncio's, and uvloop (in the test extra wherever it installs)."""
+    """The server's loop: asyncio's, uvloop (in the test extra wherever it installs), and a loop
+    without add_reader."""
     if request.param == "asyncio":
         return asyncio.new_event_loop
+    if request.param == "no-add_reader":
+        return _LoopWithoutReaders
     try:
         import uvloop
     except ImportError:
