@@ -6,6 +6,6 @@ the sans-I/O gadu.server_session, which this package drives.
 """
 from __future__ import annotations
 
-from .reference import ECHO_DESCRIPTION, MAX_CONTACTS, READ_BUFFER_SIZE, ReferenceServer, ServerThread
+from .reference import ECHO_DESCRIPTION, READ_BUFFER_SIZE, ReferenceServer, ServerThread
 
-__all__ = ["ECHO_DESCRIPTION", "MAX_CONTACTS", "READ_BUFFER_SIZE", "ReferenceServer", "ServerThread"]
+__all__ = ["ECHO_DESCRIPTION", "READ_BUFFER_SIZE", "ReferenceServer", "ServerThread"]

@@ -62,17 +62,16 @@ from ..server_session import (
 )
 from .config import ServerConfig
 from .listener import Listener
+from .login_throttle import LoginThrottle
 from .offline_queue import OfflineQueue, QueuedMessage
 
-__all__ = ["ECHO_DESCRIPTION", "MAX_CONTACTS", "READ_BUFFER_SIZE", "ReferenceServer", "ServerThread"]
+__all__ = ["ECHO_DESCRIPTION", "READ_BUFFER_SIZE", "ReferenceServer", "ServerThread"]
 
 log = logging.getLogger("gadu.server")
 packet_log = logging.getLogger("gadu.server.packets")
 
 #: What the echo contact shows as its description.
 ECHO_DESCRIPTION = "echo: every message comes back"
-#: Contacts one session may list; the protocol sets no limit, a server must (unbounded memory otherwise).
-MAX_CONTACTS = 20000
 #: The BufferedProtocol's read buffer: a full frame (8 + 65535 bytes) fits in one read. One buffer
 #: serves every connection: each read is consumed (copied out) before the loop makes the next.
 READ_BUFFER_SIZE = 128 * 1024
@@ -91,7 +90,9 @@ class _Connection(asyncio.BufferedProtocol):
 
     def __init__(self, server: ReferenceServer) -> None:
         self.server = server
-        self.session = ServerSession(server._password_of, max_contacts=MAX_CONTACTS)
+        self.session = ServerSession(self._password_of, max_contacts=server.config.max_contacts)
+        #: The login was refused without a password check: its uin is throttled.
+        self.throttled = False
         self.transport: Optional[asyncio.Transport] = None
         self.peer = "?"
         self.uin: Optional[int] = None
@@ -114,11 +115,21 @@ class _Connection(asyncio.BufferedProtocol):
         self.offline_unconfirmed = 0
         self.unconfirmed_total = 0
         self.closing = False
+        #: Counted in the server's pending_logins (admitted, not yet logged in).
+        self.pending_login = False
         self._login_timer: Optional[asyncio.TimerHandle] = None
         self._packet_log = PacketLog("server", self, packet_log) if server.config.log_packets else None
 
     def __repr__(self) -> str:
         return f"{self.peer} uin={self.uin}" if self.uin is not None else self.peer
+
+    def _password_of(self, uin: int) -> Optional[bytes]:
+        """The session's password lookup: none while the uin is throttled, so that no guess is checked
+        and the client gets the usual failure code."""
+        if not self.server.login_throttle.allows(uin):
+            self.throttled = True
+            return None
+        return self.server._passwords.get(uin)
 
     # --- asyncio protocol --------------------------------------------------------------------
 
@@ -255,6 +266,9 @@ class ReferenceServer:
         self.watchers: Dict[int, Set[_Connection]] = {}
         self.queue: Optional[OfflineQueue] = None
         self._passwords = {uin: password.encode("utf-8") for uin, password in self.config.users.items()}
+        self.login_throttle = LoginThrottle(self.config.login_failures, self.config.login_failure_window)
+        #: Open connections that have not logged in (max_pending_logins bounds them).
+        self.pending_logins = 0
         self._read_buffer = memoryview(bytearray(READ_BUFFER_SIZE))
         self._connections: Set[_Connection] = set()
         self._listener: Optional[Listener] = None
@@ -319,9 +333,6 @@ class ReferenceServer:
 
     # --- connections -------------------------------------------------------------------------
 
-    def _password_of(self, uin: int) -> Optional[bytes]:
-        return self._passwords.get(uin)
-
     def _admit(self, connection: _Connection) -> bool:
         # A refused connection is kept in the set until its transport is gone, so that stop() waits
         # for it too; until then it counts against the cap, which errs on the safe side.
@@ -334,10 +345,24 @@ class ReferenceServer:
                         connection, open_before, self.config.max_connections)
             connection.close()
             return False
+        if self.pending_logins >= self.config.max_pending_logins:
+            log.warning("%r: refused: %d connections have not logged in, the cap is %d",
+                        connection, self.pending_logins, self.config.max_pending_logins)
+            connection.close()
+            return False
+        self.pending_logins += 1
+        connection.pending_login = True
         return True
+
+    def _login_settled(self, connection: _Connection) -> None:
+        """The connection logged in or went: it no longer counts against max_pending_logins."""
+        if connection.pending_login:
+            connection.pending_login = False
+            self.pending_logins -= 1
 
     def _forget(self, connection: _Connection) -> None:
         self._connections.discard(connection)
+        self._login_settled(connection)
         if connection.uin is not None and self.online.get(connection.uin) is connection:
             self._unregister(connection)
             # Gone without logging off: watchers see it leave, without a description.
@@ -370,6 +395,8 @@ class ReferenceServer:
         connection.write(connection.session.data_to_send())  # GG_LOGIN80_OK before anything else
         if connection._login_timer is not None:
             connection._login_timer.cancel()
+        self._login_settled(connection)
+        self.login_throttle.succeeded(event.uin)
         previous = self.online.get(event.uin)
         if previous is not None:
             log.info("%r: uin %d logged in again from %s; dropping this older connection",
@@ -391,7 +418,14 @@ class ReferenceServer:
         self._announce(connection)
 
     def on_login_rejected(self, connection: _Connection, event: LoginRejected) -> None:
-        log.warning("%r: login failed for uin %d: %s", connection, event.uin, event.reason)
+        if connection.throttled:
+            log.debug("%r: login refused unchecked for uin %d: throttled", connection, event.uin)
+        else:
+            log.warning("%r: login failed for uin %d: %s", connection, event.uin, event.reason)
+            if event.uin in self._passwords and self.login_throttle.failed(event.uin):
+                log.warning("uin %d: throttled: %d failed logins within %g s; its logins are refused"
+                            " unchecked for up to %g s", event.uin, self.login_throttle.failures,
+                            self.login_throttle.window, self.login_throttle.retry_after(event.uin))
         connection.write(connection.session.data_to_send())
         connection.close()
 
@@ -486,8 +520,9 @@ class ReferenceServer:
         self._announce(connection)
 
     def on_contact_added(self, connection: _Connection, event: ContactAdded) -> None:
-        if event.uin not in connection.contacts and len(connection.contacts) >= MAX_CONTACTS:
-            connection.fail(f"contact list longer than {MAX_CONTACTS} entries")
+        limit = self.config.max_contacts
+        if event.uin not in connection.contacts and len(connection.contacts) >= limit:
+            connection.fail(f"contact list longer than {limit} entries")
             return
         contacts = dict(connection.contacts)
         contacts[event.uin] = contacts.get(event.uin, 0) | event.user_type
