@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import os
 import selectors
 import socket
 import statistics
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
@@ -238,30 +240,54 @@ def _summary(rtts: List[float]) -> str:
             f"p95 {ordered[int(len(ordered) * 0.95)] * 1e3:.2f} ms, max {ordered[-1] * 1e3:.2f} ms")
 
 
+def _hostile_only(port: int, per_kind: int, rate: float) -> int:
+    """Run the hostile load in this process until stdin closes, then print its counts as JSON."""
+    load = HostileLoad(port, per_kind, rate)
+    load.start()
+    sys.stdin.read()
+    load.stop()
+    print(json.dumps({"opened": load.opened, "dropped": load.dropped, "login_failures": load.login_failures}))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--messages", type=int, default=200, help="round trips per pair and phase")
     parser.add_argument("--hostile", type=int, default=200, help="hostile connections held open, in all")
     parser.add_argument("--rate", type=float, default=200.0, help="new hostile connections per second per kind")
+    parser.add_argument("--hostile-only", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    per_kind = args.hostile // len(KINDS)
+    if args.hostile_only:
+        return _hostile_only(args.hostile_only, per_kind, args.rate)
     with tempfile.TemporaryDirectory() as folder:
         server = ServeProcess(serve_args(args.pairs, args.hostile), Path(folder) / "serve.log")
         try:
             fds, rss = open_fds(server.pid), rss_kib(server.pid)
+            run_pairs(server.port, args.pairs, 20)  # warm-up: logins, first allocations
             quiet = run_pairs(server.port, args.pairs, args.messages)
-            load = HostileLoad(server.port, args.hostile // len(KINDS), args.rate)
-            load.start()
+            # The load in its own process, so that it competes for the cores and not for our GIL.
+            hostile = subprocess.Popen(
+                [sys.executable, __file__, "--hostile-only", str(server.port), "--hostile", str(args.hostile),
+                 "--rate", str(args.rate)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            )
+            started = time.monotonic()
+            while time.monotonic() - started < 2.0:  # let it reach its full count of connections
+                time.sleep(0.1)
             loaded = run_pairs(server.port, args.pairs, args.messages)
-            peak_rss = rss_kib(server.pid)
-            load.stop()
-            problems = [problem for pair in quiet + loaded for problem in pair.problems]
+            peak_rss, peak_fds = rss_kib(server.pid), open_fds(server.pid)
+            quiet_again = run_pairs(server.port, args.pairs, args.messages)
+            seconds = time.monotonic() - started
+            counts = json.loads(hostile.communicate("", timeout=60)[0])
+            problems = [problem for pair in quiet + loaded + quiet_again for problem in pair.problems]
             print(f"without hostile load: {_summary([r for pair in quiet for r in pair.rtts])}")
             print(f"with hostile load:    {_summary([r for pair in loaded for r in pair.rtts])}")
-            print(f"hostile connections opened: {dict(load.opened)}; dropped by the server: {dict(load.dropped)}; "
-                  f"wrong-password logins refused: {load.login_failures}")
-            print(f"server: fds {fds} at start; RSS {rss} KiB at start, {peak_rss} KiB under load; "
-                  f"problems: {problems or 'none'}")
+            print(f"without, again:       {_summary([r for pair in quiet_again for r in pair.rtts])}")
+            print(f"hostile, over {seconds:.1f} s: opened {counts['opened']}; dropped by the server "
+                  f"{counts['dropped']}; wrong-password logins refused {counts['login_failures']}")
+            print(f"server: fds {fds} at start, {peak_fds} under load; RSS {rss} KiB at start, {peak_rss} KiB "
+                  f"under load; problems: {problems or 'none'}")
         finally:
             server.stop()
     return 1 if problems else 0

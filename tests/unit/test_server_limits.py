@@ -13,7 +13,7 @@ import pytest
 from server_testing import TIMEOUT, GGClient, raw_connection, read_until_closed, running_server
 
 from gadu import events as ev
-from gadu.server.config import LIMITS, ServerConfig
+from gadu.server.config import LIMITS, ConfigError, ServerConfig
 from gadu.server.login_throttle import LoginThrottle
 from workbench import cli, serve
 
@@ -132,3 +132,16 @@ def test_every_limit_has_a_serve_flag_that_sets_it(limit):
     args = cli.build_parser().parse_args(["serve", limit.flag, str(value)])
     assert getattr(serve.build_config(args), limit.name) == value
     assert getattr(serve.build_config(cli.build_parser().parse_args(["serve"])), limit.name) == default
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"max_pending_logins": 0}, "max pending logins"),
+    ({"login_failures": 0}, "login failures"),
+    ({"login_failure_window": 0}, "login failure window"),
+    ({"max_contacts": 0}, "max contacts"),
+    ({"listen_backlog": 0}, "listen backlog"),
+    ({"mailbox_size": 10, "max_unconfirmed": 10}, "must exceed the mailbox size"),
+])
+def test_config_refuses_limits_that_cannot_work(options, message):
+    with pytest.raises(ConfigError, match=message):
+        ServerConfig(**options)
