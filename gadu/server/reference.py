@@ -111,8 +111,9 @@ class _Connection(asyncio.BufferedProtocol):
         #: an offline message, or None for a live one (kept only while an offline one is outstanding,
         #: since only then can one ack be taken for the other; see ReferenceServer.on_message_acked).
         self.unconfirmed: Dict[int, Deque[Optional[QueuedMessage]]] = {}
-        #: Offline messages written and not yet confirmed; all entries of `unconfirmed`.
+        #: Offline messages written and not yet confirmed.
         self.offline_unconfirmed = 0
+        #: Entries of `unconfirmed`, live and offline (max_unconfirmed bounds them).
         self.unconfirmed_total = 0
         self.closing = False
         #: Counted in the server's pending_logins (admitted, not yet logged in).
@@ -459,7 +460,7 @@ class ReferenceServer:
         """Write a message that is not in the queue. While offline messages wait for their
         confirmation, it takes its place in the order of acks, so that its ack confirms only itself."""
         target.send(target.session.send_message, message)
-        if target.offline_unconfirmed or target.backlog:
+        if (target.offline_unconfirmed or target.backlog) and target.features & GG_FEATURE_MSG_ACK:
             self._await_confirmation(target, message.seq, None)
 
     def _await_confirmation(self, connection: _Connection, seq: int, message: Optional[QueuedMessage]) -> None:

@@ -78,11 +78,11 @@ def feed(connection, data: bytes) -> None:
     connection.buffer_updated(len(data))
 
 
-def log_in(server: ReferenceServer, uin: int, transport: HeldTransport):
+def log_in(server: ReferenceServer, uin: int, transport: HeldTransport, **options):
     """A connection of the server on this transport, logged in as uin by gadu's client."""
     connection = transport.protocol = server.new_connection()
     connection.connection_made(transport)
-    client = ClientConnection(uin, USERS[uin])
+    client = ClientConnection(uin, USERS[uin], **options)
     client.receive_data(transport.take())  # GG_WELCOME
     feed(connection, client.data_to_send())
     assert [type(e) for e in client.receive_data(transport.take())] == [ev.LoginOk]
@@ -120,6 +120,30 @@ def test_the_ack_of_a_live_message_does_not_confirm_an_offline_one_with_the_same
             await asyncio.sleep(0)
             assert CAROL not in server.online
             assert [m.seq for m in server.queue.pending(CAROL)] == [SEQ], "it comes again at the next login"
+        finally:
+            await server.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_client_that_cannot_confirm_is_not_held_to_the_unconfirmed_limit():
+    """Without GG_FEATURE_MSG_ACK nothing is confirmed, so nothing is remembered for it."""
+
+    async def scenario() -> None:
+        config = ServerConfig(users=dict(USERS), port=0, write_high_water=1, mailbox_size=2, max_unconfirmed=3)
+        server = ReferenceServer(config)
+        await server.start()
+        try:
+            assert server.queue is not None
+            for seq in (1, 2):
+                server.queue.put(QueuedMessage(CAROL, ALICE, seq, 0, p.GG_CLASS_CHAT, "z kolejki", "z kolejki", b""))
+            alice_transport, carol_transport = HeldTransport(), HeldTransport()
+            alice_transport.held = False
+            alice, _ = log_in(server, ALICE, alice_transport)
+            carol, _ = log_in(server, CAROL, carol_transport, features=p.GG8_FEATURES & ~p.GG_FEATURE_MSG_ACK)
+            for seq in range(10, 20):
+                feed(alice, p.SendMsg80.encode_text(CAROL, seq, "na żywo"))
+            assert not carol_transport.closed and carol.unconfirmed_total == 0
         finally:
             await server.stop()
 
