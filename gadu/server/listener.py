@@ -50,9 +50,9 @@ class Listener:
             self._sock.close()
             raise
         self.port: int = self._sock.getsockname()[1]
-        self._adopting: Set[asyncio.Task] = set()  # type: ignore[type-arg]
+        self._adopting: Set[asyncio.Task[None]] = set()
         self._resume: Optional[asyncio.TimerHandle] = None
-        self._accepting: Optional[asyncio.Task] = None  # type: ignore[type-arg]
+        self._accepting: Optional[asyncio.Task[None]] = None
         self._waker_address: object = None
         try:
             self._loop.add_reader(self._sock.fileno(), self._accept)
@@ -94,7 +94,7 @@ class Listener:
                 return
             self._adopt_soon(conn)
 
-    async def _wake_and_end_accepting(self, task: asyncio.Task) -> None:  # type: ignore[type-arg]
+    async def _wake_and_end_accepting(self, task: asyncio.Task[None]) -> None:
         assert self._sock is not None
         host, port = self._sock.getsockname()[:2]
         if host in ("0.0.0.0", "::"):

@@ -141,7 +141,7 @@ class _Connection(asyncio.BufferedProtocol):
         self.peer = f"{address[0]}:{address[1]}" if address else "?"
         if not self.server._admit(self):
             return
-        transport.set_write_buffer_limits(high=self.server.config.write_high_water)
+        self.transport.set_write_buffer_limits(high=self.server.config.write_high_water)
         self._login_timer = asyncio.get_running_loop().call_later(
             self.server.config.login_timeout, self._login_timed_out
         )
