@@ -140,4 +140,8 @@ class Listener:
             self._sock.close()
             self._sock = None
         while self._adopting:
-            await asyncio.gather(*self._adopting, return_exceptions=True)
+            # Discarded here too: gather() of finished tasks may return before their done callbacks
+            # run (3.13), and waiting for those callbacks would spin without ever yielding.
+            adopting = list(self._adopting)
+            await asyncio.gather(*adopting, return_exceptions=True)
+            self._adopting.difference_update(adopting)
