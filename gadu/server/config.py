@@ -120,7 +120,7 @@ def load_users_file(path: Union[str, Path]) -> Dict[int, str]:
         _check_user(uin, password, where)
         if uin in result:
             raise ConfigError(f"{where}: uin {uin} appears twice")
-        result[uin] = password  # type: ignore[index]
+        result[uin] = password  # type: ignore[index,assignment]  # _check_user checked both
     return result
 
 

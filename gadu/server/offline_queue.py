@@ -83,7 +83,10 @@ class OfflineQueue:
             " FROM offline_messages WHERE recipient = ? ORDER BY id",
             (recipient,),
         ).fetchall()
-        return [QueuedMessage(*row[:7], bytes(row[7])) for row in rows]
+        return [
+            QueuedMessage(recipient, sender, seq, when, msgclass, html, plain, bytes(attributes))
+            for recipient, sender, seq, when, msgclass, html, plain, attributes in rows
+        ]
 
     def remove(self, message: QueuedMessage) -> None:
         """Forget one message once it has been handed to its recipient's connection."""

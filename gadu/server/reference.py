@@ -512,10 +512,10 @@ class ReferenceServer:
         self._set_contacts(connection, contacts)
         online = []
         for contact in contacts:
-            entry = self._entry_for(contact, connection.uin)
-            connection.known[contact] = entry
-            if entry.status & GG_STATUS_MASK not in _OFFLINE_STATUSES:
-                online.append(entry)
+            seen = self._entry_for(contact, connection.uin)
+            connection.known[contact] = seen
+            if seen.status & GG_STATUS_MASK not in _OFFLINE_STATUSES:
+                online.append(seen)
         connection.send(connection.session.send_notify_reply, online)
         # Its list decides who may see it (blocked, friends-only): tell them.
         self._announce(connection)
