@@ -1,7 +1,7 @@
 """ServerSession: one server-side GG 8.0 connection as a state machine, without I/O.
 
-Sans-I/O like gadu.client: it imports no socket or event loop (its name starts with "server" only
-because the architecture test lets gadu/server* import asyncio; this module does not). It speaks
+Sans-I/O like gadu.client: it imports no socket or event loop (the asyncio server that drives it
+lives in the gadu.server subpackage, the one place in gadu where I/O may live). It speaks
 the protocol of one connection: WELCOME and its seed, the login check, client packets turned into
 events, and the packets a server sends. Users, routing and presence are the server's business.
 

@@ -12,7 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-IO_MODULES = {"socket", "selectors", "select", "asyncio", "asyncore", "asynchat", "threading", "ssl"}
+IO_MODULES = {"socket", "selectors", "select", "asyncio", "asyncore", "asynchat", "threading", "ssl",
+              "subprocess", "sqlite3"}
 PROJECT_PACKAGES = {"gadu", "legacy", "modern", "compat", "workbench"}
 #: The four client rooms: each is an I/O style wrapped around gadu, with no codec of its own.
 CLIENT_ROOMS = ["legacy/dispatcher", "legacy/callbacks", "modern/yieldfrom", "modern/aio"]
@@ -25,8 +26,14 @@ WALLS: List[Tuple[str, Set[str], str]] = [
     ("legacy", {"modern", "workbench"}, "legacy code predates the modern rooms"),
     ("modern", {"workbench"}, "nothing imports the command line"),
 ]
-#: Modules of gadu that may do I/O: the reference server and what only it uses.
-GADU_IO_PREFIXES = ("server",)
+#: The one subpackage of gadu that may do I/O: the reference server, its config and its store
+#: (as aioquic keeps its asyncio layer in aioquic/asyncio/). Everything else in gadu is the core.
+GADU_IO_PACKAGE = "server"
+
+
+def in_gadu_io_package(relative: Path) -> bool:
+    """gadu/server/<anything>: a file inside the subpackage, not a core module named server*."""
+    return relative.parts[:2] == ("gadu", GADU_IO_PACKAGE) and len(relative.parts) > 2
 
 
 def imports_of(path: Path, root: Path = ROOT) -> Iterator[Tuple[str, int]]:
@@ -57,7 +64,7 @@ def wall_violations(room: str, forbidden: Set[str], root: Path = ROOT) -> List[s
     found = []
     for path in room_files(room, root):
         relative = path.relative_to(root)
-        if room == "gadu" and relative.parts[1].startswith(GADU_IO_PREFIXES):
+        if room == "gadu" and in_gadu_io_package(relative):
             continue
         for module, line in imports_of(path, root):
             top = module.split(".")[0]
@@ -94,10 +101,18 @@ def test_walls(room, forbidden, why):
     assert wall_violations(room, forbidden) == [], why
 
 
+def test_gadu_io_lives_in_one_subpackage():
+    """The server is a package beside the core, and the core's server state machine stays in the core."""
+    package = ROOT / "gadu" / GADU_IO_PACKAGE
+    assert (package / "__init__.py").is_file()
+    assert (ROOT / "gadu" / "server_session.py").is_file()
+    assert not (ROOT / "gadu" / "server.py").exists(), "a module would shadow the package"
+
+
 def test_gadu_server_stays_out_of_the_implementations():
     """The reference server is asyncio, but it serves every client: it imports none of them."""
     for path in room_files("gadu"):
-        if path.name.startswith(GADU_IO_PREFIXES):
+        if in_gadu_io_package(path.relative_to(ROOT)):
             for module, line in imports_of(path):
                 assert module.split(".")[0] not in {"legacy", "modern", "compat", "workbench"}, (path, line)
 
@@ -132,14 +147,17 @@ def test_checker_catches_absolute_relative_and_from_imports(tmp_path):
             "gadu/__init__.py": "",
             "gadu/packets.py": "import socket\nfrom ..modern import loop\n",
             "gadu/framing.py": "from asyncio import sleep\n",
-            "gadu/server.py": "import asyncio\n",
+            "gadu/server_session.py": "import sqlite3\n",
+            "gadu/server/__init__.py": "",
+            "gadu/server/reference.py": "import asyncio\nimport subprocess\n",
         },
     )
     found = wall_violations("gadu", IO_MODULES | {"modern"}, root)
     assert any("packets.py:1 imports socket" in f for f in found)
     assert any("packets.py:2 imports modern" in f for f in found)
     assert any("framing.py:1 imports asyncio" in f for f in found)
-    assert not any("server.py" in f for f in found)
+    assert any("server_session.py:1 imports sqlite3" in f for f in found), "a core module named server*"
+    assert not any("reference.py" in f for f in found)
 
 
 def test_checker_catches_a_client_with_its_own_codec(tmp_path):

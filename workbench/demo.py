@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Deque, Dict, List, NamedTuple, Optional, Sequence, TextIO, Tuple, Union
 
 from gadu.server import ServerThread
-from gadu.server_config import DEMO_USERS, ECHO_UIN, ServerConfig
+from gadu.server.config import DEMO_USERS, ECHO_UIN, ServerConfig
 from workbench.examples import Examples
 from workbench.run import (
     ECHO_TEXTS,

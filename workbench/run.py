@@ -28,7 +28,7 @@ from typing import Any, Awaitable, Callable, Deque, Dict, Iterable, List, NamedT
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.server import ServerThread
-from gadu.server_config import DEMO_USERS, ECHO_UIN, ServerConfig
+from gadu.server.config import DEMO_USERS, ECHO_UIN, ServerConfig
 from modern.aio import GGClient
 from workbench.examples import STYLES, ExampleError, Examples
 

@@ -1,4 +1,4 @@
-"""`gg-workbench serve`: run the reference GG 8.0 server (gadu/server.py) in the foreground.
+"""`gg-workbench serve`: run the reference GG 8.0 server (gadu/server/) in the foreground.
 
 It prints the address it listens on (and writes the port to --port-file), logs to stderr, and stops
 cleanly on SIGINT or SIGTERM, closing every connection and the offline queue.
@@ -14,11 +14,12 @@ import sys
 from typing import Dict, Optional
 
 from gadu.server import ReferenceServer
-from gadu.server_config import (
+from gadu.server.config import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     DEMO_USERS,
     ECHO_UIN,
+    LIMITS,
     USERS_FILE_FORMAT,
     ConfigError,
     ServerConfig,
@@ -59,10 +60,12 @@ def add_parser(subparsers) -> None:  # type: ignore[no-untyped-def]
                         help="sqlite3 file for the offline queue, so that it survives a restart")
     parser.add_argument("--log-packets", action="store_true",
                         help="log one line per packet in and out (type, length, hex; login hashes zeroed)")
-    parser.add_argument("--login-timeout", type=float, default=30.0, metavar="SECONDS",
-                        help="close connections that have not logged in by then (default 30)")
-    parser.add_argument("--max-connections", type=int, default=1024, metavar="N",
-                        help="refuse connections beyond N open ones (default 1024)")
+    limits = parser.add_argument_group("limits", "what one client can make the server hold (gadu/server/config.py)")
+    defaults = ServerConfig()
+    for limit in LIMITS:
+        default = getattr(defaults, limit.name)
+        limits.add_argument(limit.flag, dest=limit.name, type=limit.kind, default=default, metavar=limit.metavar,
+                            help=f"{limit.what} (default {default})")
     parser.set_defaults(handler=run)
 
 
@@ -83,8 +86,7 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
         echo_uin=None if args.no_echo else args.echo_uin,
         state_path=args.state,
         log_packets=args.log_packets,
-        login_timeout=args.login_timeout,
-        max_connections=args.max_connections,
+        **{limit.name: getattr(args, limit.name) for limit in LIMITS},  # type: ignore[arg-type]
     )
 
 

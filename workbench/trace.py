@@ -20,7 +20,7 @@ from typing import Any, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
 
 import modern.loop
 from gadu.server import ServerThread
-from gadu.server_config import ServerConfig
+from gadu.server.config import ServerConfig
 from workbench.examples import ExampleError, Examples
 from workbench.run import (
     DEFAULT_SCENARIO,

@@ -18,7 +18,7 @@ from peer import ScriptedPeer
 from results import ConformanceResults
 
 from gadu.server import ServerThread
-from gadu.server_config import DEMO_USERS, ServerConfig
+from gadu.server.config import DEMO_USERS, ServerConfig
 
 
 def pytest_configure(config: pytest.Config) -> None:

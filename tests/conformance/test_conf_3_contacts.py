@@ -8,7 +8,7 @@ from results import case
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.errors import DescriptionTooLong
-from gadu.server_config import ECHO_UIN
+from gadu.server.config import ECHO_UIN
 
 
 @case("3.1", "Empty list", "An empty contact list is sent as GG_LIST_EMPTY (protocol.html 1.5).")

@@ -10,7 +10,7 @@ from results import case
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.errors import MessageTooLong
-from gadu.server_config import ECHO_UIN
+from gadu.server.config import ECHO_UIN
 
 
 @case("4.1", "Echo round trip", "A message to the echo contact comes back with the same text, from the "

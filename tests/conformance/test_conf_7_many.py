@@ -6,7 +6,7 @@ from results import case
 
 from gadu import events as ev
 from gadu import packets as pk
-from gadu.server_config import ECHO_UIN
+from gadu.server.config import ECHO_UIN
 
 SESSIONS = 200
 

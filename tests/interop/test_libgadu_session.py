@@ -10,7 +10,7 @@ from typing import Iterator
 import pytest
 
 from gadu.server import ServerThread
-from gadu.server_config import ServerConfig
+from gadu.server.config import ServerConfig
 
 pytestmark = pytest.mark.interop
 

@@ -16,7 +16,7 @@ from gadu.client import ClientConnection
 from gadu.framing import FrameParser
 from gadu.packets import GG_RECV_MSG_ACK, HEADER, Direction
 from gadu.server import ServerThread
-from gadu.server_config import ServerConfig
+from gadu.server.config import ServerConfig
 
 __all__ = ["TIMEOUT", "USERS", "GGClient", "raw_connection", "read_until_closed", "running_server"]
 

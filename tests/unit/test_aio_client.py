@@ -19,7 +19,7 @@ from gadu.client import ClientState
 from gadu.errors import LocalProtocolError, MessageTooLong
 from gadu.framing import FrameParser
 from gadu.server import ReferenceServer
-from gadu.server_config import ECHO_UIN, ServerConfig
+from gadu.server.config import ECHO_UIN, ServerConfig
 from modern.aio import (
     ConnectionClosedError,
     GGClient,

@@ -17,7 +17,7 @@ from gadu import events as ev
 from gadu import packets as pk
 from gadu.errors import MessageTooLong
 from gadu.server import ServerThread
-from gadu.server_config import ECHO_UIN, ServerConfig
+from gadu.server.config import ECHO_UIN, ServerConfig
 
 # The drivers are a package of the conformance suite's folder, which pytest puts on the path only
 # when it collects that folder; appended, so that nothing here shadows a module of tests/unit.

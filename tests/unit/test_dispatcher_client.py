@@ -21,7 +21,7 @@ from gadu.errors import LocalProtocolError
 from gadu.framing import FrameParser
 from gadu.limits import MAX_FRAME
 from gadu.server import ServerThread
-from gadu.server_config import DEMO_USERS, ECHO_UIN, ServerConfig
+from gadu.server.config import DEMO_USERS, ECHO_UIN, ServerConfig
 from legacy.dispatcher import GaduClient, Timers, run
 from legacy.dispatcher import client as client_module
 

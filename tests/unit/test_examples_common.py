@@ -19,7 +19,7 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple
 import pytest
 
 from gadu.server import ServerThread
-from gadu.server_config import ServerConfig
+from gadu.server.config import ServerConfig
 from workbench.diff import diff_example, render_unified
 from workbench.examples import STYLES, Examples
 from workbench.run import SCENARIOS, Console, CounterpartThread, OutputWatch, tapped_stdout

@@ -16,7 +16,7 @@ import pytest
 from server_testing import GGClient
 
 from gadu import events as ev
-from gadu.server_config import DEMO_USERS, ConfigError, ServerConfig, load_users_file, parse_user_spec
+from gadu.server.config import DEMO_USERS, ConfigError, ServerConfig, load_users_file, parse_user_spec
 from workbench import cli
 
 ROOT = Path(__file__).resolve().parents[2]

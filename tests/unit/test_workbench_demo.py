@@ -14,7 +14,7 @@ from typing import List
 
 import pytest
 
-from gadu.server_config import ServerConfig
+from gadu.server.config import ServerConfig
 from workbench import demo
 from workbench.run import ECHO_TEXTS, ScriptedUser
 

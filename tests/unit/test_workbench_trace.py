@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gadu.server import ServerThread
-from gadu.server_config import ServerConfig
+from gadu.server.config import ServerConfig
 from workbench import cli
 from workbench.examples import ExampleNotInStyle, Examples
 from workbench.trace import trace_example

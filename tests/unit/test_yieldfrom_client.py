@@ -19,7 +19,7 @@ from compat import coroutine
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.errors import DescriptionTooLong, LocalProtocolError
-from gadu.server_config import ECHO_UIN
+from gadu.server.config import ECHO_UIN
 from modern.yieldfrom import ConnectionClosedError, GGClient, LoginTimeout
 
 USERS = {1001: "alice", 1002: "bob", 1003: "carol", 1004: "dave", 1005: "eve", 1006: "frank"}

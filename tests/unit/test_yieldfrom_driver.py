@@ -20,7 +20,7 @@ from server_testing import running_server
 
 from gadu import events as ev
 from gadu import packets as pk
-from gadu.server_config import ECHO_UIN
+from gadu.server.config import ECHO_UIN
 
 # The drivers live beside the conformance suite, which puts its folder on sys.path; so do we.
 _CONFORMANCE = str(Path(__file__).resolve().parents[1] / "conformance")

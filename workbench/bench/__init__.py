@@ -16,7 +16,8 @@ __all__ = ["add_parser", "run"]
 _EPILOG = """\
 Scenarios: A one session (A1: both processes on one core), B1/B2 100 and 1,000 sessions at once,
 C 100 messages pipelined, D1-D3 1,000/5,000/10,000 idle sessions and a ping round, E1/E2 one busy
-session beside 1,000/10,000 idle ones, F the reference server routing between 1,000 sessions.
+session beside 1,000/10,000 idle ones, F the reference server routing between 1,000 sessions,
+G the reference server queueing from 100 sessions for offline users (a state file, a commit per message).
 A round trip is SEND_MSG80 out, SEND_MSG_ACK and the echoed RECV_MSG80 in (raw rows: one 48-byte
 frame echoed). The full run (3 runs of every cell) takes about ten minutes on 2 cores; --quick
 about half a minute."""

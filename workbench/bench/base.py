@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, List, Optional, Tuple
 
-from gadu.server_config import ECHO_UIN
+from gadu.server.config import ECHO_UIN
 
 __all__ = [
     "FIRST_UIN",
@@ -89,6 +89,8 @@ class Variant:
         self.route = route
         self.expect_echo = not route
         self._next_uin = FIRST_UIN
+        #: Scenario G: sessions send to uin + offline_offset, accounts that never log in (0: off).
+        self.offline_offset = 0
 
     @classmethod
     def available(cls) -> Optional[str]:
@@ -104,6 +106,8 @@ class Variant:
         """Whom a session sends to: the echo contact, or in F its partner (sessions pair up 0-1, 2-3, ...)."""
         if not self.route:
             return ECHO_UIN
+        if self.offline_offset:
+            return uin + self.offline_offset
         return uin + 1 if (uin - FIRST_UIN) % 2 == 0 else uin - 1
 
     # The phases: each blocks until done, raising BenchError on failure.

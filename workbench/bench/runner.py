@@ -228,6 +228,12 @@ def run_bench(options: BenchOptions, progress_stream: Any = None) -> BenchResult
     def gg_args(sessions: int) -> List[str]:
         return ["--users", str(sessions + 10)]
 
+    def route_args(scenario: Scenario, state_folder: str) -> List[str]:
+        if not scenario.offline:
+            return gg_args(scenario.busy)
+        # Every session's offline partner is an account too; the queue is a real state file.
+        return [*gg_args(2 * scenario.busy), "--state", os.path.join(state_folder, "queue.db")]
+
     def server_for(family: str) -> ServerProcess:
         current = servers.get(family)
         if current is not None and current.alive():
@@ -262,11 +268,13 @@ def run_bench(options: BenchOptions, progress_stream: Any = None) -> BenchResult
                         run_job(name, job, server_for(family), client_cpu, record)
             for scenario in route:
                 progress.show(f"{ROUTE_DRIVER} {scenario.key}")
-                server = ServerProcess("workbench.bench.gg_server", gg_args(scenario.busy), server_cpu, gg_name)
-                try:
-                    run_job(ROUTE_DRIVER, [scenario], server, client_cpu, record)
-                finally:
-                    server.stop()
+                with tempfile.TemporaryDirectory() as state_folder:
+                    server = ServerProcess("workbench.bench.gg_server", route_args(scenario, state_folder),
+                                           server_cpu, gg_name)
+                    try:
+                        run_job(ROUTE_DRIVER, [scenario], server, client_cpu, record)
+                    finally:
+                        server.stop()
         if route and not results.setup:
             results.setup = _setup(servers, client_cpu, server_cpu, gg_name)
     finally:

@@ -1,4 +1,4 @@
-"""The bench's scenarios A-F (issue 7): what each one asks of a client process, full size and --quick.
+"""The bench's scenarios A-G (issue 7; G, the offline queue, issue 12): what each one asks of a client.
 
 A scenario is data only: how many sessions do round trips, how many sit idle beside them, how deep the
 pipeline is, whether the server shares the client's core. The worker (worker.py) turns it into calls.
@@ -45,6 +45,9 @@ class Scenario:
     idle: int = 0
     depth: int = 1
     one_core: bool = False
+    #: ROUTE only: send to accounts that never log in, so that every message goes through the
+    #: offline queue (a sqlite3 state file, a commit per message) and is acked GG_ACK_QUEUED.
+    offline: bool = False
     seconds: float = 1.0
     warmup: float = 0.2
 
@@ -58,6 +61,8 @@ class Scenario:
             return f"{self.key}: {self.idle:,} idle sessions, then a ping round"
         if self.kind == PIPELINE:
             return f"{self.key}: one session, {self.depth} messages pipelined"
+        if self.kind == ROUTE and self.offline:
+            return f"{self.key}: reference server queueing from {self.busy:,} sessions for offline users"
         if self.kind == ROUTE:
             return f"{self.key}: reference server routing between {self.busy:,} sessions"
         if self.idle:
@@ -78,6 +83,7 @@ _FULL: List[Scenario] = [
     Scenario("E1", ROUND_TRIPS, idle=1000),
     Scenario("E2", ROUND_TRIPS, idle=10000),
     Scenario("F", ROUTE, busy=1000),
+    Scenario("G", ROUTE, busy=100, offline=True),
 ]
 
 #: --quick: every scenario and every row, smaller and shorter. D3 keeps more sessions than select()
@@ -91,6 +97,7 @@ _QUICK_SIZES: Dict[str, Dict[str, int]] = {
     "E1": {"idle": 100},
     "E2": {"idle": 300},
     "F": {"busy": 100},
+    "G": {"busy": 20},
 }
 
 SCENARIO_KEYS: List[str] = [scenario.key for scenario in _FULL]

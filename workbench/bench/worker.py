@@ -87,6 +87,8 @@ def run_scenario(cls: Type[Variant], scenario: Scenario, address: Tuple[str, int
         result["not_possible"] = unavailable
         return result
     variant = cls(address, route=scenario.kind == ROUTE)
+    if scenario.offline:
+        variant.offline_offset = scenario.busy
     try:
         if scenario.kind == IDLE:
             result.update(_idle(variant, scenario))

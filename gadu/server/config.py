@@ -1,7 +1,7 @@
 """What the reference server is told: its users, its address, its limits (ServerConfig).
 
 Users come from a JSON file, from `UIN:PASSWORD` strings, or from the built-in demo accounts.
-Nothing here does I/O beyond reading the users file; the server itself is in gadu/server.py.
+Nothing here does I/O beyond reading the users file; the server itself is in reference.py.
 """
 from __future__ import annotations
 
@@ -10,13 +10,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, Mapping, Optional, Tuple, Union
 
+from ..server_session import DEFAULT_MAX_CONTACTS
+
 __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_PORT",
     "DEMO_USERS",
     "ECHO_UIN",
+    "LIMITS",
     "USERS_FILE_FORMAT",
     "ConfigError",
+    "Limit",
     "ServerConfig",
     "load_users_file",
     "parse_user_spec",
@@ -38,6 +42,39 @@ Users file (JSON, UTF-8): an object with a "users" list; each user has a numeric
 "password" string (hashed as UTF-8; no NUL byte). For example:
   {"users": [{"uin": 1001, "password": "alice"}, {"uin": 1002, "password": "bob"}]}
 Other keys are ignored, so the file can carry notes. A uin must be unique and in 1..4294967295."""
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One bound on what a client can make the server hold: a ServerConfig field and its serve flag."""
+
+    name: str
+    flag: str
+    kind: type
+    metavar: str
+    what: str
+
+
+#: Every limit, in the order `gg-workbench serve --help` lists them; each default is ServerConfig's.
+LIMITS: Tuple[Limit, ...] = (
+    Limit("max_connections", "--max-connections", int, "N", "open connections; one more is closed at once"),
+    Limit("max_pending_logins", "--max-pending-logins", int, "N",
+          "connections that have not logged in; one more is closed at once"),
+    Limit("login_timeout", "--login-timeout", float, "SECONDS", "a connection's lifetime before its login"),
+    Limit("login_failures", "--login-failures", int, "N",
+          "failed logins of one uin within the window, after which its logins are refused unchecked"),
+    Limit("login_failure_window", "--login-failure-window", float, "SECONDS", "the window of --login-failures"),
+    Limit("mailbox_size", "--mailbox-size", int, "N",
+          "offline messages kept per recipient; past it senders get GG_ACK_MBOXFULL"),
+    Limit("max_contacts", "--max-contacts", int, "N", "contacts per session"),
+    Limit("write_high_water", "--write-high-water", int, "BYTES",
+          "bytes buffered for a client before the server stops reading from it"),
+    Limit("write_limit", "--write-limit", int, "BYTES",
+          "bytes buffered for a client that does not read before it is disconnected"),
+    Limit("max_unconfirmed", "--max-unconfirmed", int, "N",
+          "messages written to a session and not yet confirmed while offline ones wait for theirs"),
+    Limit("listen_backlog", "--listen-backlog", int, "N", "connections the kernel holds before they are accepted"),
+)
 
 
 class ConfigError(ValueError):
@@ -104,12 +141,25 @@ class ServerConfig:
     login_timeout: float = 30.0
     #: Open connections at most; one more is closed at once with a log line.
     max_connections: int = 1024
+    #: Connections that have not logged in yet, at most; one more is closed at once with a log line.
+    max_pending_logins: int = 256
+    #: Failed logins of one uin within login_failure_window seconds, after which its logins are
+    #: refused without a password check until the window passes (gadu/server/login_throttle.py).
+    login_failures: int = 10
+    login_failure_window: float = 30.0
+    #: Contacts one session may list (GG_NOTIFY_* and GG_ADD_NOTIFY); past it the session is closed.
+    max_contacts: int = DEFAULT_MAX_CONTACTS
+    #: listen() backlog: connections the kernel holds before the server accepts them.
+    listen_backlog: int = 128
     #: Bytes queued for one slow reader before the server stops reading from it (flow control)...
     write_high_water: int = 256 * 1024
     #: ... and before it gives up on it and disconnects.
     write_limit: int = 4 * 1024 * 1024
     #: Offline messages kept for one user; past it senders get GG_ACK_MBOXFULL.
     mailbox_size: int = 1000
+    #: Messages written to one session and not yet confirmed with GG_RECV_MSG_ACK while offline ones
+    #: are outstanding (each is remembered to match acks); past it the session is closed.
+    max_unconfirmed: int = 5000
 
     def __post_init__(self) -> None:
         for uin, password in self.users.items():
@@ -122,10 +172,20 @@ class ServerConfig:
             raise ConfigError(f"port {self.port} is not in 0..65535")
         if self.login_timeout <= 0:
             raise ConfigError(f"login timeout must be positive, got {self.login_timeout}")
+        if self.listen_backlog < 1:
+            raise ConfigError(f"listen backlog must be at least 1, got {self.listen_backlog}")
         if self.max_connections < 1:
             raise ConfigError(f"max connections must be at least 1, got {self.max_connections}")
+        for name in ("max_pending_logins", "login_failures", "max_contacts"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name.replace('_', ' ')} must be at least 1, got {getattr(self, name)}")
+        if self.login_failure_window <= 0:
+            raise ConfigError(f"login failure window must be positive, got {self.login_failure_window}")
         if not 0 < self.write_high_water <= self.write_limit:
             raise ConfigError("write buffer limits must satisfy 0 < high water <= limit")
+        if self.max_unconfirmed <= self.mailbox_size:
+            raise ConfigError(f"max unconfirmed messages ({self.max_unconfirmed}) must exceed the mailbox size"
+                              f" ({self.mailbox_size}): a whole mailbox is written before its acks come")
         if self.mailbox_size < 0:
             raise ConfigError(f"mailbox size cannot be negative, got {self.mailbox_size}")
 

@@ -2,8 +2,14 @@
 
 ReferenceServer is embeddable (`await start()`, `port`, `await stop()`); ServerThread runs one in a
 background thread with its own loop. Every byte in and out goes through gadu's packets and framing:
-this module holds the server's rules, not a codec. Configuration is in gadu/server_config.py, the
-offline queue in gadu/server_store.py.
+this module holds the server's rules, not a codec. Configuration is in config.py, the offline queue
+in offline_queue.py, the sans-I/O state machine of one connection in gadu/server_session.py.
+
+What it promises, with a state file: a message acknowledged GG_ACK_QUEUED was committed first and
+is delivered after a crash and restart; an offline message leaves the queue when the recipient
+confirms it (GG_RECV_MSG_ACK), so a crash can repeat only messages written and not yet confirmed.
+A live message is acknowledged GG_ACK_DELIVERED when it is handed to the recipient's connection and
+is not kept. Everything a client can make it hold is bounded by a ServerConfig limit.
 """
 from __future__ import annotations
 
@@ -12,11 +18,11 @@ import collections
 import logging
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, Optional, Set, TypeVar
+from typing import Any, Callable, Deque, Dict, Optional, Set, TypeVar, cast
 
-from .errors import ProtocolError
-from .packetlog import PacketLog
-from .packets import (
+from ..errors import ProtocolError
+from ..packetlog import PacketLog
+from ..packets import (
     GG_ACK_BLOCKED,
     GG_ACK_DELIVERED,
     GG_ACK_MBOXFULL,
@@ -37,8 +43,7 @@ from .packets import (
     RecvMsg80,
     StatusEntry,
 )
-from .server_config import ServerConfig
-from .server_session import (
+from ..server_session import (
     ConnectionClosed,
     ContactAdded,
     ContactRemoved,
@@ -55,17 +60,18 @@ from .server_session import (
     StatusChange,
     TypingSent,
 )
-from .server_store import OfflineQueue, QueuedMessage
+from .config import ServerConfig
+from .listener import Listener
+from .login_throttle import LoginThrottle
+from .offline_queue import OfflineQueue, QueuedMessage
 
-__all__ = ["ECHO_DESCRIPTION", "MAX_CONTACTS", "READ_BUFFER_SIZE", "ReferenceServer", "ServerThread"]
+__all__ = ["ECHO_DESCRIPTION", "READ_BUFFER_SIZE", "ReferenceServer", "ServerThread"]
 
 log = logging.getLogger("gadu.server")
 packet_log = logging.getLogger("gadu.server.packets")
 
 #: What the echo contact shows as its description.
 ECHO_DESCRIPTION = "echo: every message comes back"
-#: Contacts one session may list; the protocol sets no limit, a server must (unbounded memory otherwise).
-MAX_CONTACTS = 20000
 #: The BufferedProtocol's read buffer: a full frame (8 + 65535 bytes) fits in one read. One buffer
 #: serves every connection: each read is consumed (copied out) before the loop makes the next.
 READ_BUFFER_SIZE = 128 * 1024
@@ -84,7 +90,9 @@ class _Connection(asyncio.BufferedProtocol):
 
     def __init__(self, server: ReferenceServer) -> None:
         self.server = server
-        self.session = ServerSession(server._password_of, max_contacts=MAX_CONTACTS)
+        self.session = ServerSession(self._password_of, max_contacts=server.config.max_contacts)
+        #: The login was refused without a password check: its uin is throttled.
+        self.throttled = False
         self.transport: Optional[asyncio.Transport] = None
         self.peer = "?"
         self.uin: Optional[int] = None
@@ -99,25 +107,41 @@ class _Connection(asyncio.BufferedProtocol):
         self.known: Dict[int, StatusEntry] = {}
         #: Offline messages still to write to this client, oldest first (written as it reads).
         self.backlog: Deque[QueuedMessage] = collections.deque()
-        #: Offline messages written but not yet confirmed with GG_RECV_MSG_ACK, by seq.
-        self.unconfirmed: Dict[int, Deque[QueuedMessage]] = {}
+        #: Messages written but not yet confirmed with GG_RECV_MSG_ACK, by seq, in the order written:
+        #: an offline message, or None for a live one (kept only while an offline one is outstanding,
+        #: since only then can one ack be taken for the other; see ReferenceServer.on_message_acked).
+        self.unconfirmed: Dict[int, Deque[Optional[QueuedMessage]]] = {}
+        #: Offline messages written and not yet confirmed.
+        self.offline_unconfirmed = 0
+        #: Entries of `unconfirmed`, live and offline (max_unconfirmed bounds them).
+        self.unconfirmed_total = 0
         self.closing = False
+        #: Counted in the server's pending_logins (admitted, not yet logged in).
+        self.pending_login = False
         self._login_timer: Optional[asyncio.TimerHandle] = None
         self._packet_log = PacketLog("server", self, packet_log) if server.config.log_packets else None
 
     def __repr__(self) -> str:
         return f"{self.peer} uin={self.uin}" if self.uin is not None else self.peer
 
+    def _password_of(self, uin: int) -> Optional[bytes]:
+        """The session's password lookup: none while the uin is throttled, so that no guess is checked
+        and the client gets the usual failure code."""
+        if not self.server.login_throttle.allows(uin):
+            self.throttled = True
+            return None
+        return self.server._passwords.get(uin)
+
     # --- asyncio protocol --------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # No isinstance check: uvloop's transports are not asyncio.Transport subclasses.
+        self.transport = cast(asyncio.Transport, transport)
         address = transport.get_extra_info("peername")
         self.peer = f"{address[0]}:{address[1]}" if address else "?"
         if not self.server._admit(self):
             return
-        transport.set_write_buffer_limits(high=self.server.config.write_high_water)
+        self.transport.set_write_buffer_limits(high=self.server.config.write_high_water)
         self._login_timer = asyncio.get_running_loop().call_later(
             self.server.config.login_timeout, self._login_timed_out
         )
@@ -243,9 +267,12 @@ class ReferenceServer:
         self.watchers: Dict[int, Set[_Connection]] = {}
         self.queue: Optional[OfflineQueue] = None
         self._passwords = {uin: password.encode("utf-8") for uin, password in self.config.users.items()}
+        self.login_throttle = LoginThrottle(self.config.login_failures, self.config.login_failure_window)
+        #: Open connections that have not logged in (max_pending_logins bounds them).
+        self.pending_logins = 0
         self._read_buffer = memoryview(bytearray(READ_BUFFER_SIZE))
         self._connections: Set[_Connection] = set()
-        self._server: Optional[asyncio.AbstractServer] = None
+        self._listener: Optional[Listener] = None
         self._all_gone: Optional[asyncio.Event] = None
         self._stopped: Optional[asyncio.Event] = None
 
@@ -254,36 +281,40 @@ class ReferenceServer:
         """Open connections, logged in or not."""
         return len(self._connections)
 
+    def new_connection(self) -> _Connection:
+        """The protocol of one accepted connection (the listener's protocol factory)."""
+        return _Connection(self)
+
     async def start(self) -> None:
         """Open the offline queue, bind and listen; `port` is set when this returns."""
         self.queue = OfflineQueue(self.config.state_path)
         self._all_gone = asyncio.Event()
         self._stopped = asyncio.Event()
-        loop = asyncio.get_running_loop()
         try:
-            self._server = await loop.create_server(
-                lambda: _Connection(self), self.config.host, self.config.port, reuse_address=True
-            )
+            self._listener = Listener(self.new_connection, self.config.host, self.config.port,
+                                      self.config.listen_backlog)
         except BaseException:
             self.queue.close()
             self.queue = None
             raise
-        self.port = self._server.sockets[0].getsockname()[1]
+        self.port = self._listener.port
         log.info("listening on %s:%d (%d users, echo %s, offline queue %s)", self.config.host, self.port,
                  len(self.config.users), self.config.echo_uin or "off", self.config.state_path or "in memory")
 
     async def serve_forever(self) -> None:
         """Start if needed, then wait until stop() is called."""
-        if self._server is None:
+        if self._listener is None:
             await self.start()
         assert self._stopped is not None
         await self._stopped.wait()
 
     async def stop(self, timeout: float = 5.0) -> None:
         """Stop listening, close every connection, wait for them to go, close the offline queue."""
-        if self._server is None:
+        if self._listener is None:
             return
-        self._server.close()
+        # First every accepted socket gets its connection, then every connection is closed.
+        await self._listener.close()
+        self._listener = None
         for connection in list(self._connections):
             connection.close()
         assert self._all_gone is not None and self._stopped is not None
@@ -294,8 +325,7 @@ class ReferenceServer:
                 for connection in list(self._connections):
                     if connection.transport is not None:
                         connection.transport.abort()
-        await self._server.wait_closed()
-        self._server = None
+                await self._all_gone.wait()  # abort() calls connection_lost at the next iteration
         if self.queue is not None:
             self.queue.close()
             self.queue = None
@@ -304,22 +334,36 @@ class ReferenceServer:
 
     # --- connections -------------------------------------------------------------------------
 
-    def _password_of(self, uin: int) -> Optional[bytes]:
-        return self._passwords.get(uin)
-
     def _admit(self, connection: _Connection) -> bool:
-        if len(self._connections) >= self.config.max_connections:
-            log.warning("%r: refused: %d connections open, the cap is %d",
-                        connection, len(self._connections), self.config.max_connections)
-            connection.close()
-            return False
+        # A refused connection is kept in the set until its transport is gone, so that stop() waits
+        # for it too; until then it counts against the cap, which errs on the safe side.
+        open_before = len(self._connections)
         self._connections.add(connection)
         assert self._all_gone is not None
         self._all_gone.clear()
+        if open_before >= self.config.max_connections:
+            log.warning("%r: refused: %d connections open, the cap is %d",
+                        connection, open_before, self.config.max_connections)
+            connection.close()
+            return False
+        if self.pending_logins >= self.config.max_pending_logins:
+            log.warning("%r: refused: %d connections have not logged in, the cap is %d",
+                        connection, self.pending_logins, self.config.max_pending_logins)
+            connection.close()
+            return False
+        self.pending_logins += 1
+        connection.pending_login = True
         return True
+
+    def _login_settled(self, connection: _Connection) -> None:
+        """The connection logged in or went: it no longer counts against max_pending_logins."""
+        if connection.pending_login:
+            connection.pending_login = False
+            self.pending_logins -= 1
 
     def _forget(self, connection: _Connection) -> None:
         self._connections.discard(connection)
+        self._login_settled(connection)
         if connection.uin is not None and self.online.get(connection.uin) is connection:
             self._unregister(connection)
             # Gone without logging off: watchers see it leave, without a description.
@@ -352,6 +396,8 @@ class ReferenceServer:
         connection.write(connection.session.data_to_send())  # GG_LOGIN80_OK before anything else
         if connection._login_timer is not None:
             connection._login_timer.cancel()
+        self._login_settled(connection)
+        self.login_throttle.succeeded(event.uin)
         previous = self.online.get(event.uin)
         if previous is not None:
             log.info("%r: uin %d logged in again from %s; dropping this older connection",
@@ -373,7 +419,14 @@ class ReferenceServer:
         self._announce(connection)
 
     def on_login_rejected(self, connection: _Connection, event: LoginRejected) -> None:
-        log.warning("%r: login failed for uin %d: %s", connection, event.uin, event.reason)
+        if connection.throttled:
+            log.debug("%r: login refused unchecked for uin %d: throttled", connection, event.uin)
+        else:
+            log.warning("%r: login failed for uin %d: %s", connection, event.uin, event.reason)
+            if event.uin in self._passwords and self.login_throttle.failed(event.uin):
+                log.warning("uin %d: throttled: %d failed logins within %g s; its logins are refused"
+                            " unchecked for up to %g s", event.uin, self.login_throttle.failures,
+                            self.login_throttle.window, self.login_throttle.retry_after(event.uin))
         connection.write(connection.session.data_to_send())
         connection.close()
 
@@ -398,9 +451,26 @@ class ReferenceServer:
             if connection.closing:
                 return
             if confirms:
-                connection.unconfirmed.setdefault(message.seq, collections.deque()).append(message)
+                self._await_confirmation(connection, message.seq, message)
+                connection.offline_unconfirmed += 1
             else:
                 self.queue.remove(message)
+
+    def _deliver_live(self, target: _Connection, message: RecvMsg80) -> None:
+        """Write a message that is not in the queue. While offline messages wait for their
+        confirmation, it takes its place in the order of acks, so that its ack confirms only itself."""
+        target.send(target.session.send_message, message)
+        if (target.offline_unconfirmed or target.backlog) and target.features & GG_FEATURE_MSG_ACK:
+            self._await_confirmation(target, message.seq, None)
+
+    def _await_confirmation(self, connection: _Connection, seq: int, message: Optional[QueuedMessage]) -> None:
+        limit = self.config.max_unconfirmed
+        if connection.unconfirmed_total >= limit:
+            # Its offline messages stay queued: they come again at its next login.
+            connection.fail(f"{limit} messages written and not confirmed with GG_RECV_MSG_ACK")
+            return
+        connection.unconfirmed.setdefault(seq, collections.deque()).append(message)
+        connection.unconfirmed_total += 1
 
     # --- presence ----------------------------------------------------------------------------
 
@@ -451,8 +521,9 @@ class ReferenceServer:
         self._announce(connection)
 
     def on_contact_added(self, connection: _Connection, event: ContactAdded) -> None:
-        if event.uin not in connection.contacts and len(connection.contacts) >= MAX_CONTACTS:
-            connection.fail(f"contact list longer than {MAX_CONTACTS} entries")
+        limit = self.config.max_contacts
+        if event.uin not in connection.contacts and len(connection.contacts) >= limit:
+            connection.fail(f"contact list longer than {limit} entries")
             return
         contacts = dict(connection.contacts)
         contacts[event.uin] = contacts.get(event.uin, 0) | event.user_type
@@ -512,12 +583,12 @@ class ReferenceServer:
             elif target.contacts.get(sender, 0) & GG_USER_BLOCKED:
                 status = GG_ACK_BLOCKED
             else:
-                target.send(target.session.send_message, RecvMsg80.from_send(message, sender, now))
+                self._deliver_live(target, RecvMsg80.from_send(message, sender, now))
                 status = GG_ACK_DELIVERED
         if not message.msgclass & GG_CLASS_ACK:  # GG_CLASS_ACK: the sender asked for no ack
             connection.send(connection.session.send_ack, status, recipient, message.seq)
         if recipient == self.config.echo_uin:
-            connection.send(connection.session.send_message, RecvMsg80.from_send(message, recipient, now))
+            self._deliver_live(connection, RecvMsg80.from_send(message, recipient, now))
 
     def on_typing(self, connection: _Connection, event: TypingSent) -> None:
         assert connection.uin is not None
@@ -529,15 +600,28 @@ class ReferenceServer:
         connection.send(connection.session.send_pong)
 
     def on_message_acked(self, connection: _Connection, event: MessageAcked) -> None:
-        """An offline message arrived: it may leave the queue. (Live ones need nothing: their sender
-        was told "delivered" when they were handed over.) seqs repeat across senders, so the oldest
-        written message with this seq is the one confirmed."""
+        """A message arrived; if it was an offline one, it may leave the queue.
+
+        The ack carries only a seq, and seqs repeat (across senders, and a live message may carry the
+        seq of an offline one). A client acks in the order it reads, so the oldest written message
+        with this seq is the one confirmed: a live one (None) confirms nothing durable. Live ones
+        need nothing else: their sender was told "delivered" when they were handed over.
+        """
         waiting = connection.unconfirmed.get(event.seq)
-        if waiting:
-            assert self.queue is not None
-            self.queue.remove(waiting.popleft())
-            if not waiting:
-                del connection.unconfirmed[event.seq]
+        if not waiting:
+            return
+        message = waiting.popleft()
+        connection.unconfirmed_total -= 1
+        if not waiting:
+            del connection.unconfirmed[event.seq]
+        if message is None:
+            return
+        assert self.queue is not None
+        self.queue.remove(message)
+        connection.offline_unconfirmed -= 1
+        if not connection.offline_unconfirmed and not connection.backlog:
+            connection.unconfirmed.clear()  # only live ones left: no ack can be mistaken any more
+            connection.unconfirmed_total = 0
 
 
 #: Which method handles each ServerSession event.
@@ -562,10 +646,13 @@ class ServerThread:
 
     `start()` returns once the server listens (or raises what stopped it); `port` is then set;
     `call(fn, *args)` runs fn on the server's loop and returns its result; `stop()` joins the thread.
+    `loop_factory` makes the loop (asyncio's by default; uvloop.new_event_loop serves as well).
     """
 
-    def __init__(self, config: Optional[ServerConfig] = None) -> None:
+    def __init__(self, config: Optional[ServerConfig] = None,
+                 loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop) -> None:
         self.server = ReferenceServer(config)
+        self._loop_factory = loop_factory
         self.ready = threading.Event()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._error: Optional[BaseException] = None
@@ -585,7 +672,7 @@ class ServerThread:
         return self
 
     def _run(self) -> None:
-        loop = asyncio.new_event_loop()
+        loop = self._loop_factory()
         self._loop = loop
         try:
             loop.run_until_complete(self._main())
