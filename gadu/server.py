@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any, Callable, Deque, Dict, Optional, Set, TypeVar
 
-from .errors import ProtocolError
+from .limits import MAX_CONTACTS
 from .packetlog import PacketLog
 from .packets import (
     GG_ACK_BLOCKED,
@@ -64,8 +64,6 @@ packet_log = logging.getLogger("gadu.server.packets")
 
 #: What the echo contact shows as its description.
 ECHO_DESCRIPTION = "echo: every message comes back"
-#: Contacts one session may list; the protocol sets no limit, a server must (unbounded memory otherwise).
-MAX_CONTACTS = 20000
 #: The BufferedProtocol's read buffer: a full frame (8 + 65535 bytes) fits in one read. One buffer
 #: serves every connection: each read is consumed (copied out) before the loop makes the next.
 READ_BUFFER_SIZE = 128 * 1024
@@ -84,7 +82,8 @@ class _Connection(asyncio.BufferedProtocol):
 
     def __init__(self, server: ReferenceServer) -> None:
         self.server = server
-        self.session = ServerSession(server._password_of, max_contacts=MAX_CONTACTS)
+        self.session = ServerSession(server._password_of, max_contacts=MAX_CONTACTS,
+                                     login_timeout=server.config.login_timeout)
         self.transport: Optional[asyncio.Transport] = None
         self.peer = "?"
         self.uin: Optional[int] = None
@@ -102,7 +101,10 @@ class _Connection(asyncio.BufferedProtocol):
         #: Offline messages written but not yet confirmed with GG_RECV_MSG_ACK, by seq.
         self.unconfirmed: Dict[int, Deque[QueuedMessage]] = {}
         self.closing = False
-        self._login_timer: Optional[asyncio.TimerHandle] = None
+        #: The one timer of this connection, armed at the session's deadline (login, idle); it may
+        #: fire early, when the deadline has moved on: the session then does nothing and it is re-armed.
+        self._timer: Optional[asyncio.TimerHandle] = None
+        self._timer_when: Optional[float] = None
         self._packet_log = PacketLog("server", self, packet_log) if server.config.log_packets else None
 
     def __repr__(self) -> str:
@@ -118,10 +120,8 @@ class _Connection(asyncio.BufferedProtocol):
         if not self.server._admit(self):
             return
         transport.set_write_buffer_limits(high=self.server.config.write_high_water)
-        self._login_timer = asyncio.get_running_loop().call_later(
-            self.server.config.login_timeout, self._login_timed_out
-        )
         self.write(self.session.start())
+        self._arm_timer()
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self.server._read_buffer
@@ -137,8 +137,9 @@ class _Connection(asyncio.BufferedProtocol):
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self.closing = True
-        if self._login_timer is not None:
-            self._login_timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self.server._forget(self)
 
     def pause_writing(self) -> None:
@@ -156,19 +157,16 @@ class _Connection(asyncio.BufferedProtocol):
     def _receive(self, data: bytes) -> None:
         if self._packet_log is not None and data:
             self._packet_log.incoming(data)
-        try:
-            events = self.session.receive_data(data)
-            error = None
-        except ProtocolError as exc:
-            # Packets that came whole before the bad bytes are acted on (a message is routed and
-            # acked) before the connection is dropped: nothing the client sent in good form is lost.
-            events, error = list(exc.events), exc
-        for event in events:
+        # Packets that came whole before bad bytes are acted on (a message is routed and acked)
+        # before the session's closing event drops the connection: nothing sent in good form is lost.
+        for event in self.session.receive_data(data):
             if self.closing:
                 break
-            self.server._on_event(self, event)
-        if error is not None:
-            self.fail(str(error))
+            if type(event) is ConnectionClosed and event.error is not None:
+                self.fail(event.reason)
+            else:
+                self.server._on_event(self, event)
+        self._arm_timer()
 
     # --- output ------------------------------------------------------------------------------
 
@@ -205,10 +203,20 @@ class _Connection(asyncio.BufferedProtocol):
         if self.transport is not None:
             self.transport.close()
 
-    def _login_timed_out(self) -> None:
-        if self.uin is None and not self.closing:
-            log.warning("%r: closing: no login within %g s", self, self.server.config.login_timeout)
-            self.close()
+    def _arm_timer(self) -> None:
+        when = self.session.get_timer()
+        if self.closing or when is None or (self._timer is not None and self._timer_when <= when):
+            return  # a later deadline is served by the timer already armed
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_when = when
+        self._timer = asyncio.get_running_loop().call_later(max(0.0, when - time.monotonic()), self._timer_fired)
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        for event in self.session.handle_timer(time.monotonic()):
+            self.fail(event.reason)  # a limit ran out: a ConnectionClosed of the session's own
+        self._arm_timer()
 
     # --- presence ----------------------------------------------------------------------------
 
@@ -350,8 +358,6 @@ class ReferenceServer:
 
     def on_logged_in(self, connection: _Connection, event: LoggedIn) -> None:
         connection.write(connection.session.data_to_send())  # GG_LOGIN80_OK before anything else
-        if connection._login_timer is not None:
-            connection._login_timer.cancel()
         previous = self.online.get(event.uin)
         if previous is not None:
             log.info("%r: uin %d logged in again from %s; dropping this older connection",

@@ -16,17 +16,11 @@ import pytest
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.client import ClientState
-from gadu.errors import LocalProtocolError, MessageTooLong
+from gadu.errors import ConnectionClosed, LocalProtocolError, LoginError, LoginRefused, LoginTimeout, MessageTooLong
 from gadu.framing import FrameParser
 from gadu.server import ReferenceServer
 from gadu.server_config import ECHO_UIN, ServerConfig
-from modern.aio import (
-    ConnectionClosedError,
-    GGClient,
-    LoginError,
-    LoginRefused,
-    LoginTimeout,
-)
+from modern.aio import GGClient
 
 pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
 
@@ -54,7 +48,7 @@ async def reference_server(**options):
 
 async def logged_in(server, uin, **options) -> GGClient:
     client = await GGClient.connect("127.0.0.1", server.port, **options)
-    await client.login(uin, USERS[uin], timeout=WAIT)
+    await client.login(uin, USERS[uin], login_timeout=WAIT)
     return client
 
 
@@ -152,9 +146,9 @@ async def fake_server(receive_buffer=None):
         await asyncio.sleep(0)  # the aborted transports close their sockets on the next pass
 
 
-async def logged_in_on_fake(accept, port, **options):
+async def logged_in_on_fake(accept, port, close_timeout=WAIT, **options):
     client = await GGClient.connect("127.0.0.1", port, **options)
-    login = asyncio.ensure_future(client.login(ALICE, "alice", timeout=WAIT))
+    login = asyncio.ensure_future(client.login(ALICE, "alice", login_timeout=WAIT, close_timeout=close_timeout))
     connection = await accept()
     await connection.accept_login()
     await login
@@ -168,7 +162,7 @@ async def logged_in_on_fake(accept, port, **options):
 def test_login_with_either_hash_is_accepted_and_reported_first(hash_type):
     async def main():
         async with reference_server() as server, GGClient("127.0.0.1", server.port) as client:
-            await client.login(ALICE, "alice", hash_type=hash_type, timeout=WAIT)
+            await client.login(ALICE, "alice", hash_type=hash_type, login_timeout=WAIT)
             assert client.state is ClientState.CONNECTED
             assert await client.next_event() == ev.LoginOk()
             assert ALICE in server.online
@@ -180,7 +174,7 @@ def test_wrong_password_raises_login_refused_then_a_clean_close():
     async def main():
         async with reference_server() as server, GGClient("127.0.0.1", server.port) as client:
             with pytest.raises(LoginRefused, match="uin 1001"):
-                await client.login(ALICE, "not-alice", timeout=WAIT)
+                await client.login(ALICE, "not-alice", login_timeout=WAIT)
             assert [event async for event in client.events()] == [
                 ev.LoginFailed(), ev.Closed(True, "the connection closed as expected")
             ]
@@ -198,7 +192,7 @@ def test_login_timeout_against_a_silent_listener_aborts_with_a_reason():
             listener.listen(1)
             async with GGClient(*listener.getsockname()) as client:
                 with pytest.raises(LoginTimeout) as raised:
-                    await client.login(ALICE, "alice", timeout=0.2)
+                    await client.login(ALICE, "alice", login_timeout=0.2)
                 assert "0.2 s" in raised.value.reason
                 closed = await client.wait_closed()
                 assert closed == ev.Closed(False, raised.value.reason)
@@ -214,7 +208,7 @@ def test_login_refuses_bad_arguments_before_anything_is_sent():
                 await client.login(ALICE, "alice", hash_type="md5")
             with pytest.raises(LocalProtocolError, match="before login"):
                 await client.send_message(BOB, "too early")
-            await client.login(ALICE, "alice", timeout=WAIT)
+            await client.login(ALICE, "alice", login_timeout=WAIT)
             with pytest.raises(LocalProtocolError, match="already called"):
                 await client.login(ALICE, "alice")
             with pytest.raises(LocalProtocolError, match="NOT_AVAIL ends the session"):
@@ -311,9 +305,9 @@ def test_an_ack_that_timed_out_can_still_be_awaited_and_the_end_fails_waiters():
             waiter = asyncio.ensure_future(client.wait_ack(pending))
             await asyncio.sleep(0)
             wire.writer.close()
-            with pytest.raises(ConnectionClosedError):
+            with pytest.raises(ConnectionClosed):
                 await waiter
-            with pytest.raises(ConnectionClosedError):
+            with pytest.raises(ConnectionClosed):
                 await client.send_message(BOB, "too late")
 
     run(main)
@@ -326,7 +320,7 @@ def test_messages_and_typing_between_two_clients():
             seq = await alice.send_message(BOB, "Zażółć gęślą jaźń")
             got = await next_of(bob, ev.MessageReceived)
             assert (got.sender, got.seq, got.text) == (ALICE, seq, "Zażółć gęślą jaźń")
-            await alice.typing(BOB, 7)
+            await alice.send_typing(BOB, 7)
             assert await next_of(bob, ev.Typing) == ev.Typing(ALICE, 7)
             await alice.aclose()
             await bob.aclose()
@@ -341,7 +335,7 @@ def test_a_status_change_with_description_is_seen_by_a_watcher():
     async def main():
         async with reference_server() as server:
             alice, bob = await logged_in(server, ALICE), await logged_in(server, BOB)
-            await bob.notify([ALICE])
+            await bob.send_contacts([ALICE])
             reply = await next_of(bob, ev.ContactsReply)
             assert [e.uin for e in reply.entries] == [ALICE]
             await alice.change_status(pk.GG_STATUS_BUSY_DESCR, "na spotkaniu")
@@ -361,11 +355,11 @@ def test_a_list_over_400_contacts_reaches_the_server_whole():
         async with reference_server() as server:
             alice, bob = await logged_in(server, ALICE), await logged_in(server, BOB)
             contacts = [*range(5000, 5450), BOB]
-            await alice.notify(contacts)
+            await alice.send_contacts(contacts)
             reply = await next_of(alice, ev.ContactsReply)
             assert [e.uin for e in reply.entries] == [BOB]
             assert sorted(server.online[ALICE].contacts) == sorted(contacts)
-            await alice.notify([])
+            await alice.send_contacts([])
             await barrier(alice)
             assert server.online[ALICE].contacts == {}
             await alice.aclose()
@@ -439,9 +433,9 @@ def test_logoff_is_answered_by_a_clean_close_and_the_events_end():
             assert closed == ev.Closed(True, "the connection closed as expected")
             assert [type(e) for e in [event async for event in client.events()]] == [ev.LoginOk, ev.Closed]
             assert [event async for event in client.events()] == []  # a second iteration is empty too
-            with pytest.raises(ConnectionClosedError):
+            with pytest.raises(ConnectionClosed):
                 await client.next_event()
-            with pytest.raises(ConnectionClosedError):
+            with pytest.raises(ConnectionClosed):
                 await client.ping()
 
     run(main)
@@ -450,8 +444,8 @@ def test_logoff_is_answered_by_a_clean_close_and_the_events_end():
 def test_logoff_to_a_server_that_never_closes_is_cut_off_after_the_timeout():
     async def main():
         async with fake_server() as (port, accept):
-            client, wire = await logged_in_on_fake(accept, port)
-            closed = await client.logoff("pa", timeout=0.1)
+            client, wire = await logged_in_on_fake(accept, port, close_timeout=0.1)
+            closed = await client.logoff("pa")
             assert not closed.clean and "within 0.1 s of the logoff" in closed.reason
             status = await wire.expect(pk.NewStatus80)
             assert (status.status, status.description) == (pk.GG_STATUS_NOT_AVAIL_DESCR, "pa")
@@ -560,7 +554,7 @@ def test_sends_wait_for_a_server_that_does_not_read():
                 pytest.fail("20000 messages went out to a server that reads nothing")
             assert client.transport.get_write_buffer_size() <= high + len(text) * 4
             client.abort()
-            with pytest.raises(ConnectionClosedError):
+            with pytest.raises(ConnectionClosed):
                 await send
 
     run(main)

@@ -24,8 +24,19 @@ from server_testing import USERS, running_server
 
 from gadu import events as ev
 from gadu import packets as pk
-from gadu.errors import FrameTooLarge, LocalProtocolError, RemoteProtocolError, TruncatedFrame
-from legacy.callbacks import ConnectionLost, GGClient, LoginRefused, LoginTimeout, LogoffTimeout, WriteBufferFull
+from gadu.errors import (
+    CloseTimeout,
+    ConnectionClosed,
+    FrameTooLarge,
+    LocalProtocolError,
+    LoginRefused,
+    LoginTimeout,
+    RemoteProtocolError,
+    TruncatedFrame,
+    WriteBufferFull,
+)
+from gadu.limits import WRITE_LIMIT
+from legacy.callbacks import GGClient
 
 # The driver and the scripted peer live with the conformance suite, which puts its folder on sys.path.
 _CONFORMANCE = str(Path(__file__).resolve().parents[1] / "conformance")
@@ -356,7 +367,7 @@ def test_callbacks_come_later_and_exactly_once(harness, address):
     assert harness.expect("login") == (ev.LoginOk(), None)
     seq = harness.run(client.send_message, ECHO, "raz", harness.callback("ack"))
     harness.run(client.change_status, pk.GG_STATUS_BUSY_DESCR, "zajęty", harness.callback("status"))
-    harness.run(client.notify, [1002, 1003], harness.callback("notify"))
+    harness.run(client.send_contacts, [1002, 1003], harness.callback("notify"))
     harness.run(client.ping, harness.callback("pong"))
     outcomes = harness.collect("ack", "status", "notify", "pong")
     assert outcomes["ack"] == (ev.MessageAck(ECHO, seq, pk.GG_ACK_DELIVERED), None)
@@ -435,7 +446,7 @@ def test_connect_refused_calls_back_with_the_os_error(harness):
 
 
 def test_abort_fails_every_pending_callback_once(harness, peer):
-    """abort() closes at once; pending acks and pongs get ConnectionLost; one Closed goes to the handlers."""
+    """abort() closes at once; pending acks and pongs get ConnectionClosed; one Closed goes to the handlers."""
     client, wire = logged_in(harness, peer)
     harness.run(client.send_message, 1002, "nigdy", harness.callback("ack"))
     harness.run(client.ping, harness.callback("pong"))
@@ -444,7 +455,7 @@ def test_abort_fails_every_pending_callback_once(harness, peer):
     harness.run(client.abort)
     outcomes = harness.collect("ack", "pong")
     for _, error in outcomes.values():
-        assert isinstance(error, ConnectionLost)
+        assert isinstance(error, ConnectionClosed)
         assert error.closed == ev.Closed(False, "the connection was aborted locally")
     # The answers first, then the one Closed for the handlers.
     assert harness.events == []
@@ -464,7 +475,7 @@ def test_abort_fails_every_pending_callback_once(harness, peer):
     ids=["4GiB-length", "packet-out-of-state", "truncated"],
 )
 def test_protocol_error_closes_and_reports(harness, peer, wire_bytes, then_close, error_class, phrase):
-    """Bad input from the server closes the socket; pending callbacks get ConnectionLost caused by the
+    """Bad input from the server closes the socket; pending callbacks get ConnectionClosed caused by the
     core's error, and Closed carries that error's message."""
     client, wire = logged_in(harness, peer)
     harness.run(client.send_message, 1002, "czekam", harness.callback("ack"))
@@ -473,13 +484,13 @@ def test_protocol_error_closes_and_reports(harness, peer, wire_bytes, then_close
     if then_close:
         wire.sock.shutdown(socket.SHUT_WR)
     _, error = harness.collect("ack")["ack"]
-    assert isinstance(error, ConnectionLost) and isinstance(error.__cause__, error_class)
+    assert isinstance(error, ConnectionClosed) and isinstance(error.__cause__, error_class)
     closed = error.closed
     assert not closed.clean and closed.reason == str(error.__cause__) and phrase in closed.reason
     assert harness.expect("event") == (closed, None)
     if not then_close:
         wire.expect_eof()
-    with pytest.raises(ConnectionLost):
+    with pytest.raises(ConnectionClosed):
         harness.run(client.ping)
 
 
@@ -497,12 +508,12 @@ def test_logoff_waits_for_the_close(harness, peer):
 
 
 def test_logoff_timeout_when_the_server_never_closes(harness, peer):
-    """A server that never closes after the logoff: LogoffTimeout, an unclean Closed, the socket closed."""
-    client, wire = logged_in(harness, peer)
-    harness.run(client.logoff, "", harness.callback("logoff"), timeout=0.1)
+    """A server that never closes after the logoff: CloseTimeout, an unclean Closed, the socket closed."""
+    client, wire = logged_in(harness, peer, close_timeout=0.1)
+    harness.run(client.logoff, "", harness.callback("logoff"))
     assert wire.expect(pk.NewStatus80).status == pk.GG_STATUS_NOT_AVAIL
     _, error = harness.expect("logoff")
-    assert isinstance(error, LogoffTimeout)
+    assert isinstance(error, CloseTimeout)
     closed, _ = harness.expect("event")
     assert not closed.clean and "did not close" in closed.reason
     wire.expect_eof()
@@ -536,9 +547,9 @@ def test_write_buffer_is_bounded(harness, peer):
     contacts = list(range(100000, 120000))
     with pytest.raises(WriteBufferFull):
         for _ in range(400):
-            harness.run(client.notify, contacts)
+            harness.run(client.send_contacts, contacts)
     queued = harness.run(lambda: len(client._outbuf))
-    assert queued < 2 * 1024 * 1024
+    assert queued < 2 * WRITE_LIMIT  # the limit, and at most the one send that crossed it
 
 
 def test_handler_errors_are_reported_and_the_client_goes_on(harness, address, caplog):

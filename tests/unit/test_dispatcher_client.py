@@ -17,7 +17,7 @@ import pytest
 
 from gadu import events as ev
 from gadu import packets as pk
-from gadu.errors import LocalProtocolError
+from gadu.errors import ConnectionClosed, WriteBufferFull
 from gadu.framing import FrameParser
 from gadu.limits import MAX_FRAME
 from gadu.server import ServerThread
@@ -172,7 +172,7 @@ def test_abort_reports_closed_and_later_sends_are_refused(driver, address):
     session = logged_in(driver, address)
     session.abort()
     assert session.wait(ev.Closed) == ev.Closed(clean=False, reason=client_module.LOCAL_CLOSE)
-    with pytest.raises(LocalProtocolError):
+    with pytest.raises(ConnectionClosed):
         session.send_message(ECHO_UIN, "za późno")
 
 
@@ -330,11 +330,11 @@ def test_a_frame_read_one_byte_at_a_time_and_empty_bodies(listener):
 
 
 def test_a_server_that_does_not_read_is_given_up_at_the_unsent_limit(listener, monkeypatch):
-    """What the kernel will not take is counted; past MAX_UNSENT the connection closes, it does not grow."""
-    monkeypatch.setattr(client_module, "MAX_UNSENT", 64 * 1024)
+    """What the kernel will not take is counted; past WRITE_LIMIT the connection closes, it does not grow."""
+    monkeypatch.setattr(client_module, "WRITE_LIMIT", 64 * 1024)
     client, wire, socket_map, _ = login_on_raw_peer(listener)
     with wire:
-        with pytest.raises(LocalProtocolError, match="stopped reading"):
+        with pytest.raises(WriteBufferFull, match="stopped reading"):
             for _ in range(100_000):  # the kernel's buffers fill long before this
                 client.send_message(BOB, "x" * 1900)
     closed = client.events[-1]
@@ -402,4 +402,5 @@ def test_any_timer_source_with_a_two_argument_call_later_will_do(listener):
     client = Recorder(ALICE, "alice", map=socket_map, timers=MinimalSource(timers), login_timeout=0.05)
     client.connect_to(listener.getsockname())
     pump(socket_map, timers, lambda: client.closed)
-    assert client.events == [ev.LoginFailed(), ev.Closed(False, "no login verdict from the server within 0.05 s")]
+    reason = "login timed out: no login verdict from the server within 0.05 s"
+    assert client.events == [ev.LoginFailed(), ev.Closed(False, reason)]

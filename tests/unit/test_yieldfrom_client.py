@@ -18,9 +18,9 @@ import modern.loop
 from compat import coroutine
 from gadu import events as ev
 from gadu import packets as pk
-from gadu.errors import DescriptionTooLong, LocalProtocolError
+from gadu.errors import ConnectionClosed, DescriptionTooLong, LocalProtocolError, LoginTimeout
 from gadu.server_config import ECHO_UIN
-from modern.yieldfrom import ConnectionClosedError, GGClient, LoginTimeout
+from modern.yieldfrom import GGClient
 
 USERS = {1001: "alice", 1002: "bob", 1003: "carol", 1004: "dave", 1005: "eve", 1006: "frank"}
 #: The deadline of one test's whole coroutine.
@@ -100,7 +100,7 @@ def test_wrong_password_is_refused_then_closed_cleanly(loop, server):
         yield from client.connect("127.0.0.1", server.port)
         ok = yield from client.login(1001, "not-alice")
         closed = yield from client.next_event()
-        with pytest.raises(ConnectionClosedError):
+        with pytest.raises(ConnectionClosed):
             yield from client.next_event()
         return ok, closed
 
@@ -120,7 +120,7 @@ def test_login_timeout_against_a_silent_server(loop):
         client = GGClient(loop)
         yield from client.connect(*silent.getsockname())
         with pytest.raises(LoginTimeout, match="login timed out"):
-            yield from client.login(1001, "alice", timeout=0.1)
+            yield from client.login(1001, "alice", login_timeout=0.1)
         return (yield from client.next_event())
 
     try:
@@ -232,7 +232,7 @@ def test_typing_reaches_the_recipient(loop, server):
     def main():
         alice = yield from logged_in(loop, server.port, 1001)
         bob = yield from logged_in(loop, server.port, 1002)
-        alice.typing(1002, 7)
+        alice.send_typing(1002, 7)
         typing = yield from next_of(bob, ev.Typing)
         yield from close(alice)
         yield from close(bob)
@@ -267,7 +267,7 @@ def test_logoff_ends_with_a_clean_close_and_no_more_sends(loop, server):
         client = yield from logged_in(loop, server.port, 1004, ping_interval=0.05)
         closed = yield from client.logoff("do jutra")
         last = yield from next_of(client, ev.Closed)
-        with pytest.raises(ConnectionClosedError):
+        with pytest.raises(ConnectionClosed):
             client.send_message(ECHO_UIN, "za późno")
         return closed, last
 
@@ -425,7 +425,7 @@ def test_a_full_event_queue_pauses_reading_and_loses_nothing(loop, server):
     unbounded queue), reads again once they are taken, and all 50 pongs arrive."""
     @coroutine
     def main():
-        client = yield from logged_in(loop, server.port, 1006, max_pending_events=2)
+        client = yield from logged_in(loop, server.port, 1006, event_backlog=2)
         transport = client._transport
         for _ in range(50):
             client.ping()

@@ -378,7 +378,7 @@ class YieldFromVariant(_CoroutineVariant):
         client = YieldFromClient(self.loop)
         self.clients.append(client)
         yield from client.connect(*self.address)
-        if not (yield from client.login(uin, PASSWORD, timeout=LOGIN_TIMEOUT)):
+        if not (yield from client.login(uin, PASSWORD, login_timeout=LOGIN_TIMEOUT)):
             raise BenchError(f"uin {uin}: the server refused the login")
         return client, self.target(uin)
 
@@ -472,7 +472,7 @@ class AioVariant(_CoroutineVariant):
         client = AioClient(*self.address, connect_timeout=LOGIN_TIMEOUT)
         self.clients.append(client)
         await client.open()
-        await client.login(uin, PASSWORD, timeout=LOGIN_TIMEOUT)
+        await client.login(uin, PASSWORD, login_timeout=LOGIN_TIMEOUT)
         return client, self.target(uin)
 
     def round_trips(self, sessions: List[Any], seconds: float) -> int:

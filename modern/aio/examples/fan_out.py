@@ -14,7 +14,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from gadu import events as ev
 from gadu import packets as pk
-from modern.aio import GGClient, LoginError
+from gadu.errors import LoginError
+from modern.aio import GGClient
 
 __all__ = ["ask", "fan_out", "main", "parse_args", "questions", "read_answers", "report"]
 

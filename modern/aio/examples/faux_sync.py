@@ -15,7 +15,8 @@ from typing import Any, Callable, List, Optional
 
 from gadu import events as ev
 from gadu import packets as pk
-from legacy.callbacks import GGClient, GGError
+from gadu.errors import LoginError
+from legacy.callbacks import GGClient
 
 __all__ = ["ECHO_UIN", "call", "delivery", "faux_sync", "main", "parse_args"]
 
@@ -88,7 +89,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
         return asyncio.run(faux_sync(args))
-    except (OSError, GGError) as exc:
+    except (OSError, LoginError) as exc:
         print(f"failed: {exc}")
         return 1
 

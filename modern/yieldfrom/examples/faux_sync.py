@@ -16,7 +16,8 @@ from typing import Any, Callable, List, Optional
 from compat import coroutine
 from gadu import events as ev
 from gadu import packets as pk
-from legacy.callbacks import GGClient, GGError
+from gadu.errors import LoginError
+from legacy.callbacks import GGClient
 from modern.loop import new_event_loop
 
 __all__ = ["ECHO_UIN", "call", "delivery", "faux_sync", "main", "parse_args"]
@@ -93,7 +94,7 @@ def main(argv: Optional[List[str]] = None, loop: Any = None) -> int:
     loop = loop or new_event_loop()
     try:
         return loop.run_until_complete(faux_sync(loop, args))
-    except (OSError, GGError) as exc:
+    except (OSError, LoginError) as exc:
         print(f"failed: {exc}")
         return 1
     finally:

@@ -10,7 +10,8 @@ import asyncio
 from typing import Any, Callable, List, Optional, Set
 
 from gadu import events as ev
-from modern.aio import GGClient, LoginRefused
+from gadu.errors import LoginRefused
+from modern.aio import GGClient
 
 from .base import WAIT, Driver, Session
 
@@ -98,7 +99,7 @@ class AioDriver(Driver):
             login["status"] = options.status
         try:
             await client.open()
-            await client.login(options.uin, options.password, timeout=max(0.0, deadline - loop.time()), **login)
+            await client.login(options.uin, options.password, login_timeout=max(0.001, deadline - loop.time()), **login)
         except LoginRefused:
             pass  # the server's LoginFailed is in the event stream
         except Exception as exc:  # timeout, refused connection, closed early, bad option: no session
@@ -114,7 +115,7 @@ class AioDriver(Driver):
         await session.client.change_status(status, description)
 
     async def client_notify(self, session: Session, contacts: List[int]) -> None:  # type: ignore[override]
-        await session.client.notify(contacts)
+        await session.client.send_contacts(contacts)
 
     async def client_add_contact(self, session: Session, uin: int) -> None:  # type: ignore[override]
         await session.client.add_contact(uin)
@@ -123,7 +124,7 @@ class AioDriver(Driver):
         await session.client.remove_contact(uin)
 
     async def client_typing(self, session: Session, recipient: int, length: int) -> None:  # type: ignore[override]
-        await session.client.typing(recipient, length)
+        await session.client.send_typing(recipient, length)
 
     async def client_ping(self, session: Session) -> None:  # type: ignore[override]
         await session.client.ping()

@@ -66,7 +66,7 @@ class CallbacksDriver(Driver):
         session.client.change_status(status, description)
 
     def client_notify(self, session: Session, contacts: List[int]) -> None:
-        session.client.notify(contacts)
+        session.client.send_contacts(contacts)
 
     def client_add_contact(self, session: Session, uin: int) -> None:
         session.client.add_contact(uin)
@@ -75,7 +75,7 @@ class CallbacksDriver(Driver):
         session.client.remove_contact(uin)
 
     def client_typing(self, session: Session, recipient: int, length: int) -> None:
-        session.client.typing(recipient, length)
+        session.client.send_typing(recipient, length)
 
     def client_ping(self, session: Session) -> None:
         session.client.ping(_deliver_result(session))

@@ -13,7 +13,8 @@ import modern.loop
 from compat import coroutine
 from gadu import events as ev
 from gadu import packets as pk
-from modern.yieldfrom import ConnectionClosedError, GGClient, LoginTimeout
+from gadu.errors import ConnectionClosed, LoginTimeout
+from modern.yieldfrom import GGClient
 
 from .base import WAIT, Driver, Session
 
@@ -93,7 +94,7 @@ class _YieldFromDriver(Driver):
             ok = yield from client.login(
                 options.uin, options.password, hash_type=options.hash_type,
                 status=pk.GG_STATUS_AVAIL if options.status is None else options.status,
-                description=options.description, timeout=options.login_timeout,
+                description=options.description, login_timeout=options.login_timeout,
             )
             session.deliver(ev.LoginOk() if ok else ev.LoginFailed())
         except LoginTimeout:
@@ -106,7 +107,7 @@ class _YieldFromDriver(Driver):
         while True:
             try:
                 event = yield from client.next_event()
-            except ConnectionClosedError:
+            except ConnectionClosed:
                 return
             session.deliver(event)
             if isinstance(event, ev.Closed):
@@ -128,7 +129,7 @@ class _YieldFromDriver(Driver):
         session.client.remove_contact(uin)
 
     def client_typing(self, session: Session, recipient: int, length: int) -> None:
-        session.client.typing(recipient, length)
+        session.client.send_typing(recipient, length)
 
     def client_ping(self, session: Session) -> None:
         session.client.ping()
