@@ -112,6 +112,10 @@ class LoginError(Exception):
 class LoginRefused(LoginError):
     """The server said no (GG_LOGIN80_FAILED or GG_LOGIN_FAILED): wrong password or unknown uin."""
 
+    def __init__(self, uin: int) -> None:
+        super().__init__(f"the server refused the login of uin {uin}: wrong password or unknown uin")
+        self.uin = uin
+
 
 class LoginTimeout(LoginError, TimeoutError):
     """No login verdict within the login timeout (gadu.limits.LOGIN_TIMEOUT by default); the

@@ -81,6 +81,11 @@ class GGClient:
         return f"<GGClient uin={self.uin} state={self.state.name if self.state else None}>"
 
     @property
+    def is_closed(self) -> bool:
+        """True once the connection has ended (its Closed is in `closed`)."""
+        return self.closed is not None
+
+    @property
     def state(self) -> Optional[ClientState]:
         """The protocol state (gadu.client.ClientState), or None before login()."""
         return self._conn.state if self._conn is not None else None
@@ -330,8 +335,7 @@ class GGClient:
         elif kind is ev.LoginFailed:
             callback, self._login_callback = self._login_callback, None
             if callback is not None:
-                self._call(callback, None, LoginRefused(
-                    f"the server refused the login of uin {self.uin}: wrong password or unknown uin"))
+                self._call(callback, None, LoginRefused(self.uin or 0))
             return
         elif kind is ev.Closed:
             if isinstance(event.error, TimeoutError):  # LoginTimeout, CloseTimeout: the callbacks' error

@@ -15,8 +15,8 @@ from typing import Any, Callable, Iterable, Optional, Tuple, Union
 
 from compat import asynchat
 from gadu import events as ev
-from gadu.client import ClientConnection, Contact
-from gadu.errors import ConnectionClosed, LoginTimeout, WriteBufferFull
+from gadu.client import ClientConnection, ClientState, Contact
+from gadu.errors import ConnectionClosed, LoginRefused, LoginTimeout, WriteBufferFull
 from gadu.hashing import GG_LOGIN_HASH_SHA1
 from gadu.limits import CLOSE_TIMEOUT, HEADER_SIZE, LOGIN_TIMEOUT, WRITE_LIMIT
 from gadu.packetlog import PacketLog
@@ -197,7 +197,7 @@ class GaduClient(asynchat.async_chat):
             self.logged_in = True
             self.on_login_ok()
         elif isinstance(event, ev.LoginFailed):
-            self.on_login_failed("the server refused the login: wrong password or unknown uin")
+            self.on_login_failed(str(LoginRefused(self.uin)))
         elif isinstance(event, ev.Disconnecting):
             self.on_disconnecting()
         elif isinstance(event, ev.Closed):
@@ -323,9 +323,14 @@ class GaduClient(asynchat.async_chat):
         self.on_disconnect(closed)
 
     @property
-    def closed(self) -> bool:
+    def is_closed(self) -> bool:
         """True once the connection has ended (on_disconnect has been called or is being called)."""
         return self._finished
+
+    @property
+    def state(self) -> ClientState:
+        """The core's state (gadu.client.ClientState)."""
+        return self.connection.state
 
     # --- handlers to override -----------------------------------------------------------------------
 

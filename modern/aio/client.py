@@ -159,7 +159,7 @@ class GGClient:
         if type(outcome) is ev.LoginOk:
             return
         if type(outcome) is ev.LoginFailed:
-            raise LoginRefused(f"the server refused the login of uin {uin}: wrong password or unknown uin")
+            raise LoginRefused(uin)
         assert isinstance(outcome, ev.Closed)
         if isinstance(outcome.error, LoginTimeout):
             raise outcome.error

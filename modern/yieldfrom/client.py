@@ -7,7 +7,7 @@ runs on modern.loop and on asyncio; it imports neither.
 
     client = GGClient(loop, ping_interval=60)
     yield from client.connect("127.0.0.1", 8074)
-    ok = yield from client.login(1001, "alice", hash_type="sha1")   # LoginTimeout after login_timeout
+    yield from client.login(1001, "alice", hash_type="sha1")   # or LoginRefused, LoginTimeout
     seq = client.send_message(1002, "hi")
     ack = yield from client.wait_ack(seq)
     event = yield from client.next_event()
@@ -27,7 +27,7 @@ from compat import coroutine
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.client import ClientConnection, ClientState, Contact
-from gadu.errors import ConnectionClosed, LoginTimeout
+from gadu.errors import ConnectionClosed, LoginRefused, LoginTimeout
 from gadu.limits import ACK_BACKLOG, CLOSE_TIMEOUT, EVENT_BACKLOG, LOGIN_TIMEOUT, WRITE_LIMIT
 from gadu.packetlog import PacketLog
 
@@ -41,7 +41,8 @@ _LoginFailed = ev.LoginFailed
 _Closed = ev.Closed
 
 
-# The sentinel a login future ends with, besides True/False, when the connection ends first.
+# The sentinel a login future ends with, besides True (accepted) and False (refused), when the
+# connection ends first.
 _LOGIN_CLOSED = object()
 
 
@@ -156,7 +157,8 @@ class GGClient:
     def login(self, uin: int, password: Union[str, bytes], *, hash_type: Union[str, int] = "sha1",
               status: int = pk.GG_STATUS_AVAIL, description: str = "", login_timeout: float = LOGIN_TIMEOUT,
               close_timeout: float = CLOSE_TIMEOUT) -> Any:
-        """Log in; True when accepted, False when refused (the server then closes: a clean Closed).
+        """Log in: returns once the server accepts; raises LoginRefused when it refuses (the server
+        then closes: a clean Closed follows in next_event()).
 
         The login timeout counts from this call over WELCOME and the verdict; when it runs out the
         connection is closed and LoginTimeout raised. ConnectionClosed when the connection ends
@@ -177,12 +179,13 @@ class GGClient:
         self._replay_early()
         verdict = yield from waiter
         self._login_waiter = None
+        if verdict is False:
+            raise LoginRefused(uin)
         if verdict is _LOGIN_CLOSED:
             closing = self._closing
             if closing is not None and isinstance(closing.error, LoginTimeout):
                 raise closing.error
             raise ConnectionClosed(closing.reason if closing else "connection closed", closing)
-        return verdict
 
     def _replay_early(self) -> None:
         early, self._early = self._early, []

@@ -308,7 +308,7 @@ def test_a_4_gib_length_is_refused_at_the_header_and_never_a_terminator(listener
     client, wire, socket_map, timers = login_on_raw_peer(listener)
     with wire:
         wire.sendall(pk.HEADER.pack(pk.GG_RECV_MSG80, 0xFFFFFFFF) + b"x" * 100)
-        pump(socket_map, timers, lambda: client.closed)
+        pump(socket_map, timers, lambda: client.is_closed)
     closed = client.events[-1]
     assert not closed.clean and "4294967295" in closed.reason
     assert max(client.terminators) <= MAX_FRAME
@@ -370,7 +370,7 @@ def test_an_error_in_a_handler_closes_the_connection_with_a_reason(listener, cap
         wire.sendall(pk.Welcome(seed=1).encode() + pk.Login80Ok().encode()
                      + pk.RecvMsg80.from_send(sent, BOB, 1_700_000_000).encode())
         with caplog.at_level(logging.ERROR, logger="legacy.dispatcher"):
-            pump(socket_map, timers, lambda: client.closed)
+            pump(socket_map, timers, lambda: client.is_closed)
     closed = client.events[-1]
     assert not closed.clean and "ValueError" in closed.reason and "handler bug" in closed.reason
     assert any("handler bug" in (r.exc_text or "") for r in caplog.records)
@@ -401,6 +401,6 @@ def test_any_timer_source_with_a_two_argument_call_later_will_do(listener):
     timers = Timers()
     client = Recorder(ALICE, "alice", map=socket_map, timers=MinimalSource(timers), login_timeout=0.05)
     client.connect_to(listener.getsockname())
-    pump(socket_map, timers, lambda: client.closed)
+    pump(socket_map, timers, lambda: client.is_closed)
     reason = "login timed out: no login verdict from the server within 0.05 s"
     assert client.events == [ev.LoginFailed(), ev.Closed(False, reason)]

@@ -18,7 +18,8 @@ import modern.loop
 from compat import coroutine
 from gadu import events as ev
 from gadu import packets as pk
-from gadu.errors import ConnectionClosed, DescriptionTooLong, LocalProtocolError, LoginTimeout
+from gadu.client import ClientState
+from gadu.errors import ConnectionClosed, DescriptionTooLong, LocalProtocolError, LoginRefused, LoginTimeout
 from gadu.server_config import ECHO_UIN
 from modern.yieldfrom import GGClient
 
@@ -56,7 +57,7 @@ def run(loop: Any, coro: Any) -> Any:
 def logged_in(loop: Any, port: int, uin: int, **options: Any) -> Any:
     client = GGClient(loop, **options)
     yield from client.connect("127.0.0.1", port)
-    assert (yield from client.login(uin, USERS[uin])) is True
+    yield from client.login(uin, USERS[uin])
     return client
 
 
@@ -83,29 +84,28 @@ def test_login_is_accepted_with_either_hash(loop, server, hash_type, uin):
     def main():
         client = GGClient(loop)
         yield from client.connect("127.0.0.1", server.port)
-        ok = yield from client.login(uin, USERS[uin], hash_type=hash_type)
+        yield from client.login(uin, USERS[uin], hash_type=hash_type)
         state = client.state
         yield from close(client)
-        return ok, state
+        return state
 
-    ok, state = run(loop, main())
-    assert ok is True and state.name == "CONNECTED"
+    assert run(loop, main()).name == "CONNECTED"
 
 
 def test_wrong_password_is_refused_then_closed_cleanly(loop, server):
-    """A refused login returns False; the server's close that follows is a clean Closed, and the last event."""
+    """A refused login raises LoginRefused; the server's close that follows is a clean Closed, and the last event."""
     @coroutine
     def main():
         client = GGClient(loop)
         yield from client.connect("127.0.0.1", server.port)
-        ok = yield from client.login(1001, "not-alice")
+        with pytest.raises(LoginRefused, match="uin 1001"):
+            yield from client.login(1001, "not-alice")
         closed = yield from client.next_event()
         with pytest.raises(ConnectionClosed):
             yield from client.next_event()
-        return ok, closed
+        return closed
 
-    ok, closed = run(loop, main())
-    assert ok is False
+    closed = run(loop, main())
     assert isinstance(closed, ev.Closed) and closed.clean
 
 
@@ -298,7 +298,7 @@ def test_bad_arguments_raise_before_anything_is_sent(loop, server):
         yield from client.connect("127.0.0.1", server.port)
         with pytest.raises(ValueError, match="hash type"):
             yield from client.login(1006, "frank", hash_type="md5")
-        assert (yield from client.login(1006, "frank", hash_type="gg32")) is True
+        yield from client.login(1006, "frank", hash_type="gg32")
         with pytest.raises(DescriptionTooLong):
             client.change_status(pk.GG_STATUS_AVAIL_DESCR, "ż" * 128)
         with pytest.raises(LocalProtocolError):
@@ -381,7 +381,8 @@ def test_protocol_error_closes_the_socket_and_says_why(loop, garbage, reason):
         login_future = loop.create_task(client.login(1001, "alice"))
         yield from loop.sock_recv(sock, 65536)
         yield from loop.sock_sendall(sock, pk.Login80Ok().encode())
-        assert (yield from login_future) is True
+        yield from login_future
+        assert client.state is ClientState.CONNECTED
         yield from loop.sock_sendall(sock, garbage)
         return (yield from read_until_eof(loop, sock))
 
@@ -404,12 +405,13 @@ def test_welcome_before_login_waits_for_login(loop):
         login = loop.create_task(client.login(1001, "alice"))
         data = yield from loop.sock_recv(sock, 65536)
         yield from loop.sock_sendall(sock, pk.Login80Ok().encode())
-        ok = yield from login
+        yield from login
+        state = client.state
         client.abort()
-        return data, ok
+        return data, state
 
-    _, (data, ok) = run(loop, scripted(loop, script, client))
-    assert ok is True
+    _, (data, state) = run(loop, scripted(loop, script, client))
+    assert state is ClientState.CONNECTED
     assert pk.HEADER.unpack_from(data)[0] == pk.GG_LOGIN80
 
 

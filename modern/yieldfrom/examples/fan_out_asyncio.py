@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from compat import coroutine
 from gadu import events as ev
 from gadu import packets as pk
+from gadu.errors import LoginError
 from modern.yieldfrom import GGClient
 
 __all__ = ["ask", "fan_out", "main", "parse_args", "questions", "read_answers", "report"]
@@ -84,9 +85,7 @@ def fan_out(loop: Any, args: argparse.Namespace) -> Any:
     client = GGClient(loop)
     try:
         yield from client.connect(*args.address)
-        if not (yield from client.login(args.uin, args.password)):
-            print("failed: the server refused the login: wrong password or unknown uin")
-            return 1
+        yield from client.login(args.uin, args.password)
         print(f"logged in as {args.uin}")
         asked, answers = questions(args), {}
         print(f"asking {len(asked)} questions at once")
@@ -107,7 +106,7 @@ def main(argv: Optional[List[str]] = None, loop: Any = None) -> int:
     loop = loop or new_event_loop()
     try:
         return loop.run_until_complete(fan_out(loop, args))
-    except OSError as exc:
+    except (OSError, LoginError) as exc:
         print(f"failed: {exc}")
         return 1
     finally:

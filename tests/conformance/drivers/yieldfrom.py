@@ -13,7 +13,7 @@ import modern.loop
 from compat import coroutine
 from gadu import events as ev
 from gadu import packets as pk
-from gadu.errors import ConnectionClosed, LoginTimeout
+from gadu.errors import ConnectionClosed, LoginRefused, LoginTimeout
 from modern.yieldfrom import GGClient
 
 from .base import WAIT, Driver, Session
@@ -91,13 +91,13 @@ class _YieldFromDriver(Driver):
         options = session.options
         try:
             yield from client.connect(address[0], address[1])
-            ok = yield from client.login(
+            yield from client.login(
                 options.uin, options.password, hash_type=options.hash_type,
                 status=pk.GG_STATUS_AVAIL if options.status is None else options.status,
                 description=options.description, login_timeout=options.login_timeout,
             )
-            session.deliver(ev.LoginOk() if ok else ev.LoginFailed())
-        except LoginTimeout:
+            session.deliver(ev.LoginOk())
+        except (LoginRefused, LoginTimeout):
             session.deliver(ev.LoginFailed())
         except OSError:
             pass  # connect failed or the connection ended first: its Closed is among the events
