@@ -75,8 +75,11 @@ CLIENT_TRANSITIONS: Dict[ClientState, Dict[Type[pk.Packet], ClientState]] = {
     S.CONNECTING: {pk.Welcome: S.LOGGING_IN},
     S.LOGGING_IN: {
         pk.Login80Ok: S.CONNECTED,
+        pk.LoginOk: S.CONNECTED,  # libgadu takes these two as success too (docs/protocol.md#awkward-moments)
+        pk.NeedEmail: S.CONNECTED,
         pk.Login80Failed: S.DISCONNECTING,
         pk.LoginFailed: S.DISCONNECTING,
+        pk.LoginHashTypeInvalid: S.DISCONNECTING,  # libgadu waits for its timeout; we fail at once
         pk.Unknown: S.LOGGING_IN,
     },
     S.CONNECTED: {**{cls: S.CONNECTED for cls in _IN_SESSION}, pk.Disconnecting: S.DISCONNECTING},
@@ -302,13 +305,15 @@ class ClientConnection:
         self._login, self._password = None, b""
         return None
 
-    def _on_login_ok(self, packet: pk.Login80Ok) -> ev.Event:
+    def _on_login_ok(self, packet: pk.Packet) -> ev.Event:
         interval = self.ping_interval
         self._deadline = self._monotonic() + interval if interval is not None else None
         return ev.LoginOk()
 
     def _on_login_failed(self, packet: pk.Packet) -> ev.Event:
         self._server_ends("refusing the login")
+        if type(packet) is pk.LoginHashTypeInvalid:
+            return ev.LoginFailed("the server does not accept the hash type of the login (GG_LOGIN_HASH_TYPE_INVALID)")
         return ev.LoginFailed()
 
     def _on_disconnecting(self, packet: pk.Disconnecting) -> ev.Event:
@@ -411,7 +416,10 @@ _REACTIONS: Dict[Type[pk.Packet], Callable[[ClientConnection, Any], Optional[ev.
     pk.Pong: ClientConnection._on_pong,
     pk.Welcome: ClientConnection._on_welcome,
     pk.Login80Ok: ClientConnection._on_login_ok,
+    pk.LoginOk: ClientConnection._on_login_ok,
+    pk.NeedEmail: ClientConnection._on_login_ok,
     pk.Login80Failed: ClientConnection._on_login_failed,
     pk.LoginFailed: ClientConnection._on_login_failed,
+    pk.LoginHashTypeInvalid: ClientConnection._on_login_failed,
     pk.Disconnecting: ClientConnection._on_disconnecting,
 }

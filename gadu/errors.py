@@ -112,8 +112,8 @@ class LoginError(Exception):
 class LoginRefused(LoginError):
     """The server said no (GG_LOGIN80_FAILED or GG_LOGIN_FAILED): wrong password or unknown uin."""
 
-    def __init__(self, uin: int) -> None:
-        super().__init__(f"the server refused the login of uin {uin}: wrong password or unknown uin")
+    def __init__(self, uin: int, why: str = "wrong password or unknown uin") -> None:
+        super().__init__(f"the server refused the login of uin {uin}: {why}")
         self.uin = uin
 
 

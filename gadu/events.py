@@ -25,12 +25,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class LoginOk:
-    """The server accepted the login (GG_LOGIN80_OK); sends are now allowed."""
+    """The server accepted the login (GG_LOGIN80_OK, or GG_LOGIN_OK or GG_NEED_EMAIL as libgadu also
+    takes them); sends are now allowed."""
 
 
 @dataclass(frozen=True)
 class LoginFailed:
-    """The server refused the login: wrong password or unknown uin (GG_LOGIN80_FAILED or GG_LOGIN_FAILED)."""
+    """The server refused the login: wrong password or unknown uin (GG_LOGIN80_FAILED or
+    GG_LOGIN_FAILED), or our hash type (GG_LOGIN_HASH_TYPE_INVALID); `reason` says which."""
+
+    reason: str = "wrong password or unknown uin"
 
 
 @dataclass(frozen=True)

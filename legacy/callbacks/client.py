@@ -335,7 +335,7 @@ class GGClient:
         elif kind is ev.LoginFailed:
             callback, self._login_callback = self._login_callback, None
             if callback is not None:
-                self._call(callback, None, LoginRefused(self.uin or 0))
+                self._call(callback, None, LoginRefused(self.uin or 0, event.reason))
             return
         elif kind is ev.Closed:
             if isinstance(event.error, TimeoutError):  # LoginTimeout, CloseTimeout: the callbacks' error

@@ -197,7 +197,7 @@ class GaduClient(asynchat.async_chat):
             self.logged_in = True
             self.on_login_ok()
         elif isinstance(event, ev.LoginFailed):
-            self.on_login_failed(str(LoginRefused(self.uin)))
+            self.on_login_failed(str(LoginRefused(self.uin, event.reason)))
         elif isinstance(event, ev.Disconnecting):
             self.on_disconnecting()
         elif isinstance(event, ev.Closed):

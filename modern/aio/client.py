@@ -159,7 +159,7 @@ class GGClient:
         if type(outcome) is ev.LoginOk:
             return
         if type(outcome) is ev.LoginFailed:
-            raise LoginRefused(uin)
+            raise LoginRefused(uin, outcome.reason)
         assert isinstance(outcome, ev.Closed)
         if isinstance(outcome.error, LoginTimeout):
             raise outcome.error

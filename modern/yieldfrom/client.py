@@ -41,7 +41,7 @@ _LoginFailed = ev.LoginFailed
 _Closed = ev.Closed
 
 
-# The sentinel a login future ends with, besides True (accepted) and False (refused), when the
+# The sentinel a login future ends with, besides the LoginOk or LoginFailed event, when the
 # connection ends first.
 _LOGIN_CLOSED = object()
 
@@ -179,8 +179,8 @@ class GGClient:
         self._replay_early()
         verdict = yield from waiter
         self._login_waiter = None
-        if verdict is False:
-            raise LoginRefused(uin)
+        if type(verdict) is _LoginFailed:
+            raise LoginRefused(uin, verdict.reason)
         if verdict is _LOGIN_CLOSED:
             closing = self._closing
             if closing is not None and isinstance(closing.error, LoginTimeout):
@@ -418,7 +418,7 @@ class GGClient:
         elif kind is _LoginOk or kind is _LoginFailed:
             waiter = self._login_waiter
             if waiter is not None and not waiter.done():
-                waiter.set_result(kind is _LoginOk)
+                waiter.set_result(event)
             return
         elif kind is _Closed:
             if event.error is None:

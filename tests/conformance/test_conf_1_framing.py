@@ -155,7 +155,7 @@ def test_garbage_before_welcome(driver, peer):
 
 
 @case("1.15", "LOGIN80 is 140 bytes", "Without a description GG_LOGIN80 has the 140-byte body libgadu "
-      "sends (PROTOCOL-NOTES 1), and its header length matches its body.")
+      "sends (docs/protocol.md#packets), and its header length matches its body.")
 def test_login_frame_size(driver, peer):
     driver.open(peer.address, 1001, "alice")
     wire = peer.accept()

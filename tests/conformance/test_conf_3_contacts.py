@@ -1,4 +1,4 @@
-"""3.x Contacts and presence (protocol.html 1.4 and 1.5; PROTOCOL-NOTES 1)."""
+"""3.x Contacts and presence (protocol.html 1.4 and 1.5; docs/protocol.md#packets)."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,7 @@
-"""6.x Disconnects and bad input: every way a connection ends gives one Closed (PROTOCOL-NOTES 3 and 4)."""
+"""6.x Disconnects and bad input: every way a connection ends gives one Closed.
+
+docs/protocol.md#minimal-server and docs/protocol.md#misbehaviour.
+"""
 from __future__ import annotations
 
 import time

@@ -188,3 +188,35 @@ def test_the_idle_limit_can_be_off():
     session.start()
     session.receive_data(login80(5).encode())
     assert session.get_timer() is None
+
+
+# --- a server that speaks at awkward moments (docs/protocol.md#awkward-moments) -----------------
+
+
+@pytest.mark.parametrize("verdict", [p.LoginOk(), p.NeedEmail()], ids=lambda v: v.NAME)
+def test_login_ok_and_need_email_are_a_successful_login_as_in_libgadu(verdict):
+    clock = Clock()
+    conn = ClientConnection(1001, "alice", monotonic=clock, ping_interval=60.0)
+    conn.receive_data(p.Welcome(7).encode())
+    assert conn.receive_data(verdict.encode()) == [ev.LoginOk()]
+    assert conn.state is ClientState.CONNECTED and conn.get_timer() == 1060.0
+
+
+def test_hash_type_invalid_fails_the_login_at_once_with_that_reason():
+    clock = Clock()
+    conn = ClientConnection(1001, "alice", monotonic=clock)
+    conn.receive_data(p.Welcome(7).encode())
+    clock.now += 1
+    (failed,) = conn.receive_data(p.LoginHashTypeInvalid().encode())
+    assert isinstance(failed, ev.LoginFailed) and "hash type" in failed.reason
+    assert conn.state is ClientState.DISCONNECTING and conn.get_timer() == 1001.0 + CLOSE_TIMEOUT
+
+
+def test_a_verdict_glued_to_disconnecting_and_split_anywhere_loses_nothing():
+    """GG_LOGIN80_OK, GG_PONG and GG_DISCONNECTING in one stream, cut at every byte: the same events."""
+    stream = p.Login80Ok().encode() + p.Pong().encode() + p.Disconnecting().encode()
+    for cut in range(len(stream) + 1):
+        conn = ClientConnection(1001, "alice")
+        conn.receive_data(p.Welcome(7).encode())
+        events = [e for part in (stream[:cut], stream[cut:]) if part for e in conn.receive_data(part)]
+        assert events == [ev.LoginOk(), ev.Pong(), ev.Disconnecting()], cut
