@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import struct
 
-from helpers import SEED, logged_in_on_peer, recv_msg
-from results import case
-
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.hashing import GG_LOGIN_HASH_SHA1, login_hash_field
+
+from .helpers import SEED, logged_in_on_peer, recv_msg
+from .results import case
 
 
 @case("1.1", "WELCOME split byte by byte", "A GG_WELCOME arriving one byte per write still gets GG_LOGIN80 "

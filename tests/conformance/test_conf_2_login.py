@@ -7,12 +7,12 @@ from __future__ import annotations
 import socket
 import struct
 
-from helpers import SEED, logged_in_on_server, recv_msg
-from results import case
-
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.hashing import GG_LOGIN_HASH_GG32, GG_LOGIN_HASH_SHA1, login_hash_field
+
+from .helpers import SEED, logged_in_on_server, recv_msg
+from .results import case
 
 
 @case("2.1", "SHA1 login", "A SHA1 login with the right password is accepted by the reference server.")

@@ -7,13 +7,14 @@ from __future__ import annotations
 import struct
 
 import pytest
-from helpers import logged_in_on_peer, logged_in_on_server, recv_msg
-from results import case
 
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.errors import MessageTooLong
 from gadu.server_config import ECHO_UIN
+
+from .helpers import logged_in_on_peer, logged_in_on_server, recv_msg
+from .results import case
 
 
 @case("4.1", "Echo round trip", "A message to the echo contact comes back with the same text, from the "

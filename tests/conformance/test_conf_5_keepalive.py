@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import time
 
-from helpers import SEED, logged_in_on_peer
-from results import case
-
 from gadu import events as ev
 from gadu import packets as pk
+
+from .helpers import SEED, logged_in_on_peer
+from .results import case
 
 
 @case("5.1", "Pings on a timer", "With a ping interval set, the client sends GG_PING on its own, again and "

@@ -7,12 +7,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers import logged_in_on_peer, logged_in_on_server, recv_msg
-from results import case
 
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.errors import LocalProtocolError
+
+from .helpers import logged_in_on_peer, logged_in_on_server, recv_msg
+from .results import case
 
 
 @case("6.1", "Logoff sends NOT_AVAIL", "A logoff without description sends GG_NEW_STATUS80 with "

@@ -5,27 +5,18 @@ from __future__ import annotations
 import gc
 import os
 import socket
-import sys
 import threading
 import time
 import warnings
-from pathlib import Path
 
 import pytest
+from conformance.drivers.aio import AioDriver
 
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.errors import MessageTooLong
 from gadu.server import ServerThread
 from gadu.server_config import ECHO_UIN, ServerConfig
-
-# The drivers are a package of the conformance suite's folder, which pytest puts on the path only
-# when it collects that folder; appended, so that nothing here shadows a module of tests/unit.
-_CONFORMANCE = str(Path(__file__).resolve().parents[1] / "conformance")
-if _CONFORMANCE not in sys.path:
-    sys.path.append(_CONFORMANCE)
-
-from drivers.aio import AioDriver  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
 
@@ -62,7 +53,7 @@ def logged_in(driver, server, uin, **options):
 
 
 def test_the_driver_is_registered_under_its_variant_name():
-    from drivers import driver_class
+    from conformance.drivers import driver_class
 
     assert driver_class("aio") is AioDriver and AioDriver.name == "aio"
 

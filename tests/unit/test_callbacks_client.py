@@ -12,14 +12,14 @@ import logging
 import os
 import queue
 import socket
-import sys
 import threading
 import time
 import warnings
-from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
+from conformance.drivers.callbacks import CallbacksDriver
+from conformance.peer import ScriptedPeer
 from server_testing import USERS, running_server
 
 from gadu import events as ev
@@ -37,13 +37,6 @@ from gadu.errors import (
 )
 from gadu.limits import WRITE_LIMIT
 from legacy.callbacks import GGClient
-
-# The driver and the scripted peer live with the conformance suite, which puts its folder on sys.path.
-_CONFORMANCE = str(Path(__file__).resolve().parents[1] / "conformance")
-if _CONFORMANCE not in sys.path:
-    sys.path.insert(0, _CONFORMANCE)
-from drivers.callbacks import CallbacksDriver  # noqa: E402
-from peer import ScriptedPeer  # noqa: E402
 
 WAIT = 5.0
 ECHO = 1000

@@ -6,14 +6,14 @@ import gc
 import logging
 import os
 import socket
-import sys
 import threading
 import time
 import warnings
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
+from conformance.drivers.base import Driver
+from conformance.drivers.dispatcher import BridgedDispatcherDriver, DispatcherDriver
 
 from gadu import events as ev
 from gadu import packets as pk
@@ -24,11 +24,6 @@ from gadu.server import ServerThread
 from gadu.server_config import DEMO_USERS, ECHO_UIN, ServerConfig
 from legacy.dispatcher import GaduClient, Timers, run
 from legacy.dispatcher import client as client_module
-
-# The drivers live beside the conformance suite, which puts its folder on sys.path; so do we.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "conformance"))
-from drivers.base import Driver
-from drivers.dispatcher import BridgedDispatcherDriver, DispatcherDriver
 
 ALICE, BOB, CAROL = 1001, 1002, 1003
 PASSWORDS = dict(DEMO_USERS)

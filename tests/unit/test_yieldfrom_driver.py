@@ -8,25 +8,18 @@ from __future__ import annotations
 import gc
 import os
 import socket
-import sys
 import threading
 import time
 import warnings
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from conformance.drivers.yieldfrom import YieldFromDriver, YieldFromOnAsyncioDriver
 from server_testing import running_server
 
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.server_config import ECHO_UIN
-
-# The drivers live beside the conformance suite, which puts its folder on sys.path; so do we.
-_CONFORMANCE = str(Path(__file__).resolve().parents[1] / "conformance")
-if _CONFORMANCE not in sys.path:
-    sys.path.append(_CONFORMANCE)
-from drivers.yieldfrom import YieldFromDriver, YieldFromOnAsyncioDriver  # noqa: E402
 
 USERS = {2001: "ala", 2002: "ola", 2003: "ela", 2004: "iza", 2005: "ula", 2006: "zoja"}
 
