@@ -94,7 +94,8 @@ class AioDriver(Driver):
         options = session.options
         loop = asyncio.get_running_loop()
         deadline = loop.time() + options.login_timeout  # the login timeout runs from the connect
-        login: dict = {"hash_type": options.hash_type, "description": options.description}
+        login: dict = {"hash_type": options.hash_type, "description": options.description,
+                       "close_timeout": options.close_timeout}
         if options.status is not None:
             login["status"] = options.status
         try:

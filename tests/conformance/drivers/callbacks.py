@@ -56,6 +56,7 @@ class CallbacksDriver(Driver):
             address, options.uin, options.password, logged_in,
             hash_type=options.hash_type, status=options.status, description=options.description,
             login_timeout=options.login_timeout, ping_interval=options.ping_interval,
+            close_timeout=options.close_timeout,
         )
         return client
 

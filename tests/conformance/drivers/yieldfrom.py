@@ -95,6 +95,7 @@ class _YieldFromDriver(Driver):
                 options.uin, options.password, hash_type=options.hash_type,
                 status=pk.GG_STATUS_AVAIL if options.status is None else options.status,
                 description=options.description, login_timeout=options.login_timeout,
+                close_timeout=options.close_timeout,
             )
             session.deliver(ev.LoginOk())
         except (LoginRefused, LoginTimeout):
