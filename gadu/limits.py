@@ -65,8 +65,8 @@ SERVER_IDLE_TIMEOUT = 300.0
 #: buffer to drain never get near it; only automatic answers (receipts, pings) and a peer that never
 #: reads can fill it. Every client and the reference server use this one value.
 WRITE_LIMIT = 4 * 1024 * 1024
-#: One recv() per readable event: a whole largest frame (8 + 65535 bytes) fits, and one busy
-#: connection cannot keep the loop from the others.
+#: Bytes asked of one recv() per readable event: about one largest frame (8 + 65535 bytes), so a
+#: busy connection cannot keep the loop from the others; a longer frame simply takes two reads.
 READ_SIZE = 65536
 #: Events kept for an application that has not taken them yet; past it a client stops reading from
 #: the server (back-pressure, as asyncio's StreamReader past its limit) until the backlog halves.
