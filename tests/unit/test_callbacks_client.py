@@ -30,8 +30,8 @@ from gadu.errors import (
     TruncatedFrame,
     WriteBufferFull,
 )
-from gadu.limits import WRITE_LIMIT
 from legacy.callbacks import GGClient
+from legacy.callbacks import client as callbacks_client
 
 WAIT = 5.0
 ECHO = 1000
@@ -350,15 +350,17 @@ def test_misuse_raises_at_once_and_takes_no_callback(harness, peer):
     harness.assert_quiet()
 
 
-def test_write_buffer_is_bounded(harness, peer):
+def test_write_buffer_is_bounded(harness, peer, monkeypatch):
     """Against a server that does not read, sends are refused with WriteBufferFull, not buffered forever."""
+    limit = 256 * 1024  # gadu.limits.WRITE_LIMIT is 4 MiB; the rule is the same, the test faster
+    monkeypatch.setattr(callbacks_client, "WRITE_LIMIT", limit)
     client, _ = logged_in(harness, peer)
     contacts = list(range(100000, 120000))
-    with pytest.raises(WriteBufferFull):
+    with pytest.raises(WriteBufferFull, match=str(limit)):
         for _ in range(400):
             harness.run(client.send_contacts, contacts)
     queued = harness.run(lambda: len(client._outbuf))
-    assert queued < 2 * WRITE_LIMIT  # the limit, and at most the one send that crossed it
+    assert queued < 2 * limit  # the limit, and at most the one send that crossed it
 
 
 def test_handler_errors_are_reported_and_the_client_goes_on(harness, address, caplog):
