@@ -9,25 +9,35 @@ Theory of operation:
     events = conn.receive_data(bytes_read)        # b"" means the server closed the stream
     sock.sendall(conn.data_to_send())             # what the machine answers by itself
     sock.sendall(conn.send_contacts([1001]))      # sends return the bytes to write
+    when = conn.get_timer()                       # the one moment to be woken at, or None
+    events = conn.handle_timer(clock())           # then: data_to_send(), events, get_timer() again
 
 The machine answers two packets by itself, into data_to_send(), and reports no event for them:
 GG_WELCOME (with GG_LOGIN80, the login hash computed from the seed) and each GG_RECV_MSG80 (with
 GG_RECV_MSG_ACK, when our features include GG_FEATURE_MSG_ACK, as libgadu's do). Call
-data_to_send() after every receive_data().
+data_to_send() after every receive_data() and handle_timer().
 
 States: CONNECTING -WELCOME-> LOGGING_IN -LOGIN80_OK-> CONNECTED -send_logoff()-> DISCONNECTING
 -EOF-> CLOSED. A refused login or GG_DISCONNECTING also lead to DISCONNECTING, where the server is
 expected to close: that EOF gives Closed(clean=True); an EOF anywhere else gives Closed(clean=False).
-A packet not in the table for the current state raises RemoteProtocolError naming the packet, the
-role and the state; a send in the wrong state raises LocalProtocolError. After any ProtocolError the
-connection is CLOSED for good. Unknown packet types are ignored once WELCOME has arrived, as libgadu
-ignores them.
+Unknown packet types are ignored once WELCOME has arrived, as libgadu ignores them.
 
-Public API: ClientState; ClientConnection(uin, password, *, hash_type, status, description,
-features, flags, version, image_size, clock) with .state, .uin, receive_data(data) -> List[Event],
-data_to_send() -> bytes, send_contacts(contacts), send_add_contact(uin, user_type),
-send_remove_contact(uin, user_type), send_status(status, description), send_message(recipient, text,
-msgclass) -> (bytes, seq), send_typing(recipient, length), send_ping(), send_logoff(description).
+The one way out: every session ends with exactly one Closed event, the last one receive_data() or
+handle_timer() returns. A packet not in the table for the current state, or bytes that do not
+decode, end it with Closed(clean=False, error=RemoteProtocolError naming packet, role and state),
+after the events of everything that came whole before them; the caller then closes the socket.
+
+Deadlines (docs/architecture.md#deadlines): each state has at most one, and get_timer() returns it
+on the clock passed as `monotonic`: the login verdict (login_timeout from creation), the next
+keep-alive GG_PING once logged in (ping_interval; None: no pings, as libgadu), the server's close
+(close_timeout after the session ended). A passed login or close deadline ends the session with
+Closed(error=LoginTimeout or CloseTimeout); a passed ping deadline queues a GG_PING.
+
+Sends (docs/protocol.md#sends-after-the-end): before the login verdict and after our own logoff
+a send raises LocalProtocolError (the application's mistake). Once the server ended the session
+(refusal, GG_DISCONNECTING, EOF, a fault, a timeout) a send is dropped, returning b"": the
+application decided it before it could know, and the Disconnecting and Closed events that tell it
+are already on their way.
 """
 from __future__ import annotations
 
@@ -37,10 +47,10 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Type, U
 
 from . import events as ev
 from . import packets as pk
-from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from .errors import CloseTimeout, LocalProtocolError, LoginTimeout, ProtocolError, RemoteProtocolError
 from .framing import FrameParser
-from .hashing import GG_LOGIN_HASH_GG32, GG_LOGIN_HASH_SHA1, login_hash_field
-from .limits import NOTIFY_CHUNK
+from .hashing import GG_LOGIN_HASH_SHA1, hash_type_code, login_hash_field
+from .limits import CLOSE_TIMEOUT, LOGIN_TIMEOUT, NOTIFY_CHUNK
 
 __all__ = ["CLIENT_TRANSITIONS", "ClientConnection", "ClientState"]
 
@@ -65,8 +75,11 @@ CLIENT_TRANSITIONS: Dict[ClientState, Dict[Type[pk.Packet], ClientState]] = {
     S.CONNECTING: {pk.Welcome: S.LOGGING_IN},
     S.LOGGING_IN: {
         pk.Login80Ok: S.CONNECTED,
+        pk.LoginOk: S.CONNECTED,  # libgadu takes these two as success too (docs/protocol.md#awkward-moments)
+        pk.NeedEmail: S.CONNECTED,
         pk.Login80Failed: S.DISCONNECTING,
         pk.LoginFailed: S.DISCONNECTING,
+        pk.LoginHashTypeInvalid: S.DISCONNECTING,  # libgadu waits for its timeout; we fail at once
         pk.Unknown: S.LOGGING_IN,
     },
     S.CONNECTED: {**{cls: S.CONNECTED for cls in _IN_SESSION}, pk.Disconnecting: S.DISCONNECTING},
@@ -90,20 +103,23 @@ _CLOSE_REASONS = {
 
 Contact = Union[int, pk.NotifyEntry]
 
+_OUR_LOGOFF = "the logoff"  # what the close wait follows, when it follows our send_logoff()
+
 
 class ClientConnection:
     """One client session of GG 8.0, as libgadu 1.12.2 speaks it with protocol 0x2e."""
 
     # Slots: a client with 10,000 idle sessions holds 10,000 of these.
-    __slots__ = ("_clock", "_last_seq", "_login", "_outbox", "_parser", "_password", "features", "flags", "state",
-                 "uin")
+    __slots__ = ("_clock", "_close_timeout", "_close_wait", "_deadline", "_dropping", "_last_seq", "_login",
+                 "_login_timeout", "_monotonic", "_outbox", "_parser", "_password", "features", "flags",
+                 "ping_interval", "pings_sent", "state", "uin")
 
     def __init__(
         self,
         uin: int,
         password: Union[str, bytes],
         *,
-        hash_type: int = GG_LOGIN_HASH_SHA1,
+        hash_type: Union[str, int] = GG_LOGIN_HASH_SHA1,
         status: int = pk.GG_STATUS_AVAIL,
         description: str = "",
         features: int = pk.GG8_FEATURES,
@@ -111,9 +127,18 @@ class ClientConnection:
         version: str = pk.GG8_VERSION,
         image_size: int = 0,
         clock: Callable[[], float] = time.time,
+        login_timeout: float = LOGIN_TIMEOUT,
+        ping_interval: Optional[float] = None,
+        close_timeout: float = CLOSE_TIMEOUT,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        if hash_type not in (GG_LOGIN_HASH_SHA1, GG_LOGIN_HASH_GG32):
-            raise ValueError(f"unknown hash type {hash_type}: use GG_LOGIN_HASH_SHA1 or GG_LOGIN_HASH_GG32")
+        hash_type = hash_type_code(hash_type)
+        if not login_timeout > 0:
+            raise ValueError(f"login_timeout must be a positive number of seconds, got {login_timeout!r}")
+        if ping_interval is not None and not ping_interval > 0:
+            raise ValueError(f"ping_interval must be positive seconds or None (off), got {ping_interval!r}")
+        if not close_timeout > 0:
+            raise ValueError(f"close_timeout must be a positive number of seconds, got {close_timeout!r}")
         self.uin = uin
         # A str password goes on the wire as UTF-8; pass bytes to choose another encoding.
         self._password = password.encode("utf-8") if isinstance(password, str) else bytes(password)
@@ -132,15 +157,26 @@ class ClientConnection:
         self._outbox = bytearray()
         self._clock = clock
         self._last_seq: Optional[int] = None
+        self._login_timeout = login_timeout
+        self.ping_interval = ping_interval
+        self._close_timeout = close_timeout
+        self._monotonic = monotonic
+        #: The one deadline of the current state (see get_timer); the login's to begin with.
+        self._deadline: Optional[float] = monotonic() + login_timeout
+        self._dropping = False  # the server ended the session: sends are dropped, not refused
+        self._close_wait: Optional[str] = None  # what the server's close is awaited after
+        #: GG_PINGs sent so far, the keep-alive's included: the n-th GG_PONG answers the n-th ping.
+        self.pings_sent = 0
 
     # --- receiving -------------------------------------------------------------------------------
 
     def receive_data(self, data: bytes) -> List[ev.Event]:
-        """Feed bytes read from the server (b"" when it closed the stream); return the events."""
+        """Feed bytes read from the server (b"" when it closed the stream); return the events, the
+        last of them a Closed when the session ended (the caller then closes the socket)."""
         if not data:
             return self._receive_eof()
         if self.state is S.CLOSED:
-            raise RemoteProtocolError("the server sent data after the connection was closed (role: client)")
+            raise LocalProtocolError("receive_data() after the session ended (role: client): close the socket")
         packets, error = self._parser.feed_until_error(data)
         events: List[ev.Event] = []
         try:
@@ -151,9 +187,7 @@ class ClientConnection:
         except ProtocolError as exc:
             error = exc
         if error is not None:
-            self.state = S.CLOSED
-            error.events = tuple(events)
-            raise error
+            events.append(self._end(error))
         return events
 
     def data_to_send(self) -> bytes:
@@ -166,9 +200,64 @@ class ClientConnection:
         if self.state is S.CLOSED:
             return []
         state = self.state
-        self.state = S.CLOSED
-        self._parser.feed_eof()  # raises TruncatedFrame when a packet was cut short
+        try:
+            self._parser.feed_eof()
+        except ProtocolError as exc:  # a packet was cut short
+            return [self._end(exc)]
+        self._enter_closed()
         return [ev.Closed(clean=state is S.DISCONNECTING, reason=_CLOSE_REASONS[state])]
+
+    def _enter_closed(self) -> None:
+        if self._close_wait != _OUR_LOGOFF:  # after our own logoff a send stays our mistake
+            self._dropping = True
+        self.state = S.CLOSED
+        self._deadline = None
+        self._close_wait = None
+
+    def _end(self, error: Exception) -> ev.Closed:
+        """The session ends on our side: the Closed that says why, with the error behind it."""
+        self._enter_closed()
+        return ev.Closed(clean=False, reason=str(error), error=error)
+
+    def _server_ends(self, what: str) -> None:
+        """The server announced the end (a refusal, GG_DISCONNECTING): wait for its close, within bounds."""
+        if self._close_wait is None:  # a GG_DISCONNECTING after our logoff does not extend the wait
+            self._wait_for_close(what)
+        self._dropping = True
+
+    def _wait_for_close(self, what: str) -> None:
+        self._close_wait = what
+        self._deadline = self._monotonic() + self._close_timeout
+
+    # --- time ------------------------------------------------------------------------------------
+
+    def get_timer(self) -> Optional[float]:
+        """The moment (on the `monotonic` clock) at which handle_timer() must be called, or None."""
+        return self._deadline
+
+    def handle_timer(self, now: float) -> List[ev.Event]:
+        """Act on the deadline if `now` has reached it; returns the events (a Closed if it ended the
+        session). Early or repeated calls do nothing. Call data_to_send() after it (a keep-alive ping)."""
+        deadline = self._deadline
+        if deadline is None or now < deadline:
+            return []
+        state = self.state
+        if state is S.CONNECTED:
+            interval = self.ping_interval
+            assert interval is not None  # a CONNECTED deadline exists only for the keep-alive
+            self._outbox += pk.Ping().encode()
+            self.pings_sent += 1
+            # A late wake-up (a busy loop, a suspended machine) sends one ping, not a burst.
+            following = deadline + interval
+            self._deadline = following if following > now else now + interval
+            return []
+        if state is S.DISCONNECTING:
+            error: Exception = CloseTimeout(
+                f"the server did not close the connection within {self._close_timeout:g} s of {self._close_wait}"
+            )
+        else:
+            error = LoginTimeout(f"login timed out: no login verdict from the server within {self._login_timeout:g} s")
+        return [self._end(error)]
 
     def _handle(self, packet: pk.Packet) -> Optional[ev.Event]:
         kind = type(packet)
@@ -216,29 +305,40 @@ class ClientConnection:
         self._login, self._password = None, b""
         return None
 
-    def _on_login_ok(self, packet: pk.Login80Ok) -> ev.Event:
+    def _on_login_ok(self, packet: pk.Packet) -> ev.Event:
+        interval = self.ping_interval
+        self._deadline = self._monotonic() + interval if interval is not None else None
         return ev.LoginOk()
 
     def _on_login_failed(self, packet: pk.Packet) -> ev.Event:
+        self._server_ends("refusing the login")
+        if type(packet) is pk.LoginHashTypeInvalid:
+            return ev.LoginFailed("the server does not accept the hash type of the login (GG_LOGIN_HASH_TYPE_INVALID)")
         return ev.LoginFailed()
 
     def _on_disconnecting(self, packet: pk.Disconnecting) -> ev.Event:
+        self._server_ends("its GG_DISCONNECTING")
         return ev.Disconnecting()
 
     # --- sending ---------------------------------------------------------------------------------
 
-    def _check_send(self, what: str) -> None:
-        if self.state not in _SENDS_ALLOWED:
-            raise LocalProtocolError(
-                f"cannot send {what} in state {self.state.name} (role: client); sends need CONNECTED"
-            )
+    def _check_send(self, what: str) -> bool:
+        """True when the send goes out; False when it is dropped because the server ended the session."""
+        if self.state in _SENDS_ALLOWED:
+            return True
+        if self._dropping:
+            return False
+        raise LocalProtocolError(
+            f"cannot send {what} in state {self.state.name} (role: client); sends need CONNECTED"
+        )
 
     def send_contacts(self, contacts: Iterable[Contact]) -> bytes:
         """The contact list: GG_LIST_EMPTY when empty, else GG_NOTIFY_FIRST chunks of 400 and a GG_NOTIFY_LAST.
 
         Contacts are uins (sent as GG_USER_NORMAL) or NotifyEntry values.
         """
-        self._check_send("the contact list")
+        if not self._check_send("the contact list"):
+            return b""
         entries = tuple(c if isinstance(c, pk.NotifyEntry) else pk.NotifyEntry(c) for c in contacts)
         if not entries:
             return pk.ListEmpty().encode()
@@ -249,17 +349,20 @@ class ClientConnection:
 
     def send_add_contact(self, uin: int, user_type: int = pk.GG_USER_NORMAL) -> bytes:
         """GG_ADD_NOTIFY: add type bits for one contact."""
-        self._check_send("GG_ADD_NOTIFY")
+        if not self._check_send("GG_ADD_NOTIFY"):
+            return b""
         return pk.AddNotify(uin, user_type).encode()
 
     def send_remove_contact(self, uin: int, user_type: int = pk.GG_USER_NORMAL) -> bytes:
         """GG_REMOVE_NOTIFY: remove type bits for one contact."""
-        self._check_send("GG_REMOVE_NOTIFY")
+        if not self._check_send("GG_REMOVE_NOTIFY"):
+            return b""
         return pk.RemoveNotify(uin, user_type).encode()
 
     def send_status(self, status: int, description: str = "") -> bytes:
         """GG_NEW_STATUS80 with our login flags. Use send_logoff() to go NOT_AVAIL."""
-        self._check_send("GG_NEW_STATUS80")
+        if not self._check_send("GG_NEW_STATUS80"):
+            return b""
         if status & pk.GG_STATUS_MASK in (pk.GG_STATUS_NOT_AVAIL, pk.GG_STATUS_NOT_AVAIL_DESCR):
             raise LocalProtocolError("going NOT_AVAIL ends the session: use send_logoff()")
         return pk.NewStatus80(status, self.flags, description).encode()
@@ -270,30 +373,35 @@ class ClientConnection:
         seq is the time in seconds, bumped by one whenever it would not be above the last one, so it
         increases strictly within a connection (libgadu does the same; seqs repeat across senders).
         """
-        self._check_send("GG_SEND_MSG80")
+        sending = self._check_send("GG_SEND_MSG80")
         seq = int(self._clock()) & 0xFFFFFFFF
         if self._last_seq is not None and seq <= self._last_seq:
             seq = self._last_seq + 1
         data = pk.SendMsg80.encode_text(recipient, seq, text, msgclass)
         self._last_seq = seq
-        return data, seq
+        return (data if sending else b""), seq
 
     def send_typing(self, recipient: int, length: int) -> bytes:
         """GG_TYPING_NOTIFY: `length` characters typed so far, 0 when we stopped."""
-        self._check_send("GG_TYPING_NOTIFY")
+        if not self._check_send("GG_TYPING_NOTIFY"):
+            return b""
         return pk.TypingNotify(length, recipient).encode()
 
     def send_ping(self) -> bytes:
         """GG_PING; the server may answer with GG_PONG (a Pong event)."""
-        self._check_send("GG_PING")
+        if not self._check_send("GG_PING"):
+            return b""
+        self.pings_sent += 1
         return pk.Ping().encode()
 
     def send_logoff(self, description: str = "") -> bytes:
         """GG_NEW_STATUS80 NOT_AVAIL (NOT_AVAIL_DESCR with a description); then DISCONNECTING until EOF."""
-        self._check_send("the logoff")
+        if not self._check_send("the logoff"):
+            return b""
         status = pk.GG_STATUS_NOT_AVAIL_DESCR if description else pk.GG_STATUS_NOT_AVAIL
         data = pk.NewStatus80(status, self.flags, description).encode()
         self.state = S.DISCONNECTING
+        self._wait_for_close(_OUR_LOGOFF)
         return data
 
 
@@ -308,7 +416,10 @@ _REACTIONS: Dict[Type[pk.Packet], Callable[[ClientConnection, Any], Optional[ev.
     pk.Pong: ClientConnection._on_pong,
     pk.Welcome: ClientConnection._on_welcome,
     pk.Login80Ok: ClientConnection._on_login_ok,
+    pk.LoginOk: ClientConnection._on_login_ok,
+    pk.NeedEmail: ClientConnection._on_login_ok,
     pk.Login80Failed: ClientConnection._on_login_failed,
     pk.LoginFailed: ClientConnection._on_login_failed,
+    pk.LoginHashTypeInvalid: ClientConnection._on_login_failed,
     pk.Disconnecting: ClientConnection._on_disconnecting,
 }

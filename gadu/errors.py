@@ -1,20 +1,28 @@
-"""The errors of the protocol core: one base class, and a subclass for each thing that can go wrong.
+"""Every error a user of the core or of any of the four clients catches, in one module.
 
-Public API: ProtocolError; LocalProtocolError (our side broke a rule) with DescriptionTooLong and
-MessageTooLong; RemoteProtocolError (the peer broke a rule) with FrameTooLarge, TruncatedFrame and
-MalformedPacket. Every error the core raises on bad input is one of these, never a bare struct.error.
+ProtocolError and its subclasses say who broke a rule of the protocol (every error the core raises
+on bad input is one of these, never a bare struct.error); LoginError, CloseTimeout, ConnectionClosed
+and WriteBufferFull say how a session ended or why a send was refused, the same in every client.
 """
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
+    "CloseTimeout",
+    "ConnectionClosed",
     "DescriptionTooLong",
     "FrameTooLarge",
     "LocalProtocolError",
+    "LoginError",
+    "LoginRefused",
+    "LoginTimeout",
     "MalformedPacket",
     "MessageTooLong",
     "ProtocolError",
     "RemoteProtocolError",
     "TruncatedFrame",
+    "WriteBufferFull",
 ]
 
 
@@ -22,13 +30,12 @@ class ProtocolError(Exception):
     """Base of every error the Gadu-Gadu core raises about the protocol.
 
     Bytes that came whole before the error, in the same read, are not lost with it: the parser puts
-    the frames it completed in `frames` and the packets it decoded in `packets`, and the client state
-    machine the events those made in `events`. A client delivers `events`, then ends the connection.
+    the frames it completed in `frames` and the packets it decoded in `packets`, for the state
+    machines, which act on them and then end the session with a Closed event that carries the error.
     """
 
     frames: tuple = ()
     packets: tuple = ()
-    events: tuple = ()
 
 
 class LocalProtocolError(ProtocolError):
@@ -92,3 +99,45 @@ class MalformedPacket(RemoteProtocolError):
         super().__init__(f"malformed {packet_name}: {reason}")
         self.packet_name = packet_name
         self.reason = reason
+
+
+class LoginError(Exception):
+    """The login did not succeed; `reason` says why. The connection is closed or closing."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LoginRefused(LoginError):
+    """The server said no (GG_LOGIN80_FAILED or GG_LOGIN_FAILED): wrong password or unknown uin."""
+
+    def __init__(self, uin: int, why: str = "wrong password or unknown uin") -> None:
+        super().__init__(f"the server refused the login of uin {uin}: {why}")
+        self.uin = uin
+
+
+class LoginTimeout(LoginError, TimeoutError):
+    """No login verdict within the login timeout (gadu.limits.LOGIN_TIMEOUT by default); the
+    connection has been closed."""
+
+
+class CloseTimeout(TimeoutError):
+    """The server did not close the connection within gadu.limits.CLOSE_TIMEOUT of the end of the
+    session (our logoff, a refused login, its GG_DISCONNECTING); the client closed it."""
+
+
+class ConnectionClosed(ConnectionError):
+    """The connection is over (or never began): nothing more can be sent or awaited on it.
+
+    `closed` is the connection's gadu.events.Closed when it is known (clean or not, and why);
+    `__cause__` is the socket or protocol error behind it, if any.
+    """
+
+    def __init__(self, reason: str, closed: Any = None) -> None:
+        super().__init__(reason)
+        self.closed = closed
+
+
+class WriteBufferFull(ConnectionError):
+    """More than gadu.limits.WRITE_LIMIT bytes wait for a server that does not read."""

@@ -1,14 +1,12 @@
 """The events a client connection reports, shared by every client implementation (all four styles).
 
-Public API (immutable): LoginOk, LoginFailed, MessageReceived, MessageAck, StatusChanged,
-ContactsReply, Typing, Pong, Disconnecting, Closed; and Event, their union.
-They say what happened in the protocol's terms; they hold no bytes and no I/O. Protocol errors are
-not events: ClientConnection raises them (gadu.errors) and the connection is over.
+They say what happened in the protocol's terms; they hold no bytes and no I/O. Every session ends
+with one Closed, whatever ended it: the server's close, a protocol error (Closed.error), a timeout.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Tuple, Union
+from dataclasses import dataclass, field
+from typing import Optional, Tuple, Union
 
 __all__ = [
     "Closed",
@@ -27,12 +25,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class LoginOk:
-    """The server accepted the login (GG_LOGIN80_OK); sends are now allowed."""
+    """The server accepted the login (GG_LOGIN80_OK, or GG_LOGIN_OK or GG_NEED_EMAIL as libgadu also
+    takes them); sends are now allowed."""
 
 
 @dataclass(frozen=True)
 class LoginFailed:
-    """The server refused the login: wrong password or unknown uin (GG_LOGIN80_FAILED or GG_LOGIN_FAILED)."""
+    """The server refused the login: wrong password or unknown uin (GG_LOGIN80_FAILED or
+    GG_LOGIN_FAILED), or our hash type (GG_LOGIN_HASH_TYPE_INVALID); `reason` says which."""
+
+    reason: str = "wrong password or unknown uin"
 
 
 @dataclass(frozen=True)
@@ -95,11 +97,14 @@ class Disconnecting:
 
 @dataclass(frozen=True)
 class Closed:
-    """The stream ended. `clean` when it was expected (after a logoff, a refused login, or
-    GG_DISCONNECTING); otherwise the server went away and `reason` says at which point."""
+    """The session is over. `clean` when the server closed as expected (after a logoff, a refused
+    login, or GG_DISCONNECTING); otherwise `reason` says what ended it, and `error` is the exception
+    behind it when the core ended it itself (a gadu.errors.ProtocolError for bad bytes, LoginTimeout,
+    CloseTimeout): the client then closes the socket. Events before it came whole and count."""
 
     clean: bool
     reason: str
+    error: Optional[BaseException] = field(default=None, compare=False, repr=False)
 
 
 Event = Union[

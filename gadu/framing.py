@@ -1,9 +1,7 @@
 """FrameParser: the incremental, bounded splitter of a GG byte stream into packets.
 
-Public API: FrameParser(direction, max_frame=MAX_FRAME) with feed(data) -> List[Packet],
-feed_frames(data) -> List[Tuple[int, bytes]] (type and body, undecoded, e.g. for relaying or logging),
-feed_eof(), and `buffered` (bytes held). It never holds more than one header plus one body of at
-most `max_frame` bytes: a larger length raises FrameTooLarge as soon as its header is complete.
+The parser never holds more than one header plus one body of at most `max_frame` bytes: a larger
+length raises FrameTooLarge as soon as its header is complete.
 """
 from __future__ import annotations
 

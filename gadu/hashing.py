@@ -1,8 +1,6 @@
 """The two GG_LOGIN80 password hashes, exactly as protocol.html 1.3 defines them, and the 64-byte field.
 
-Public API: GG_LOGIN_HASH_GG32, GG_LOGIN_HASH_SHA1, gg32_hash(password, seed) -> int,
-sha1_hash(password, seed) -> bytes, login_hash_field(hash_type, password, seed) -> bytes (64 bytes),
-check_login_hash(hash_type, field, password, seed) -> bool (constant time).
+HASH_TYPES names them for the clients' hash_type arguments and the command line.
 Passwords are bytes: libgadu hashes the C string it is given, so encoding is the caller's choice
 (our client uses UTF-8) and a NUL byte cannot be part of a password.
 """
@@ -11,14 +9,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import struct
+from typing import Dict, Union
 
 from .limits import HASH_FIELD_SIZE
 
 __all__ = [
     "GG_LOGIN_HASH_GG32",
     "GG_LOGIN_HASH_SHA1",
+    "HASH_TYPES",
     "check_login_hash",
     "gg32_hash",
+    "hash_type_code",
     "login_hash_field",
     "sha1_hash",
 ]
@@ -27,9 +28,21 @@ __all__ = [
 GG_LOGIN_HASH_GG32 = 0x01
 GG_LOGIN_HASH_SHA1 = 0x02
 
+#: The names every client's login takes for hash_type, and the GG_LOGIN80 values they stand for.
+HASH_TYPES: Dict[str, int] = {"sha1": GG_LOGIN_HASH_SHA1, "gg32": GG_LOGIN_HASH_GG32}
+
 _U32 = struct.Struct("<I")
 _MASK = 0xFFFFFFFF
 _HASH_SIZES = {GG_LOGIN_HASH_GG32: 4, GG_LOGIN_HASH_SHA1: 20}
+
+
+def hash_type_code(hash_type: Union[str, int]) -> int:
+    """The GG_LOGIN80 hash_type for a name of HASH_TYPES (any case) or one of its values."""
+    code = HASH_TYPES.get(hash_type.lower()) if isinstance(hash_type, str) else hash_type
+    if code not in _HASH_SIZES:
+        raise ValueError(f"unknown hash type {hash_type!r}: use one of {sorted(HASH_TYPES)} "
+                         f"(GG_LOGIN_HASH_SHA1 or GG_LOGIN_HASH_GG32)")
+    return code  # type: ignore[return-value]
 
 
 def _check(password: bytes, seed: int) -> None:

@@ -1,13 +1,5 @@
 """Every GG 8.0 packet this project speaks, one frozen dataclass each, plus the constants they carry.
 
-Public API:
-  Direction (CLIENT_TO_SERVER, SERVER_TO_CLIENT); Packet (base: TYPE, NAME, body(), encode(), decode());
-  the packets Welcome, Login80, Login80Ok, Login80Failed, LoginFailed, NewStatus80, Status80,
-  NotifyFirst, NotifyLast, ListEmpty, NotifyReply80, AddNotify, RemoveNotify, SendMsg80, RecvMsg80,
-  SendMsgAck, RecvMsgAck, TypingNotify, Ping, Pong, Disconnecting, DisconnectAck, and Unknown;
-  the entries StatusEntry and NotifyEntry; decode_packet(direction, type, payload), packet_class(),
-  packet_name(); split_notify_reply(entries); message helpers html_from_text(), plain_from_text(),
-  text_from_html(), message_text(), DEFAULT_ATTRIBUTES; the GG_* constants below.
 `encode()` gives the whole frame (8-byte `<II` header, then the body); `decode(body)` takes the body only.
 Decoding a known type with a bad body raises MalformedPacket; an unknown type decodes to Unknown.
 Fixed-layout bodies may carry trailing bytes (ignored, as libgadu does with a long WELCOME);
@@ -63,6 +55,9 @@ __all__ = [
     "GG_LOGIN80_FAILED",
     "GG_LOGIN80_OK",
     "GG_LOGIN_FAILED",
+    "GG_LOGIN_HASH_TYPE_INVALID",
+    "GG_LOGIN_OK",
+    "GG_NEED_EMAIL",
     "GG_NEW_STATUS80",
     "GG_NOTIFY_FIRST",
     "GG_NOTIFY_LAST",
@@ -113,6 +108,9 @@ __all__ = [
     "Login80Failed",
     "Login80Ok",
     "LoginFailed",
+    "LoginHashTypeInvalid",
+    "LoginOk",
+    "NeedEmail",
     "NewStatus80",
     "NotifyEntry",
     "NotifyFirst",
@@ -145,6 +143,7 @@ __all__ = [
 # Packet types (protocol.html 1.3 to 1.9; libgadu.h). 0x000b and 0x000d mean different things
 # in the two directions, hence the registry keyed by (direction, type) below.
 GG_WELCOME = 0x0001  # S->C 1.3
+GG_LOGIN_OK = 0x0003  # S->C 1.3 (older servers; libgadu takes it as success)
 GG_SEND_MSG_ACK = 0x0005  # S->C 1.6
 GG_PONG = 0x0007  # S->C 1.9
 GG_PING = 0x0008  # C->S 1.9
@@ -156,6 +155,8 @@ GG_REMOVE_NOTIFY = 0x000E  # C->S 1.5
 GG_NOTIFY_FIRST = 0x000F  # C->S 1.5
 GG_NOTIFY_LAST = 0x0010  # C->S 1.5
 GG_LIST_EMPTY = 0x0012  # C->S 1.5
+GG_NEED_EMAIL = 0x0014  # S->C 1.3 (logged in; the account has no e-mail: libgadu takes it as success)
+GG_LOGIN_HASH_TYPE_INVALID = 0x0016  # S->C 1.3 (the server does not know our hash type)
 GG_SEND_MSG80 = 0x002D  # C->S 1.6
 GG_RECV_MSG80 = 0x002E  # S->C 1.7
 GG_LOGIN80 = 0x0031  # C->S 1.3
@@ -207,7 +208,7 @@ GG_FEATURE_MSG_ACK = 0x0400
 GG_FEATURE_TYPING_NOTIFICATION = 0x2000
 GG_FEATURE_MULTILOGON = 0x4000
 
-# What libgadu 1.12.2 puts in GG_LOGIN80 with protocol 0x2e (PROTOCOL-NOTES 1, GG_LOGIN80 exactly).
+# What libgadu 1.12.2 puts in GG_LOGIN80 with protocol 0x2e (docs/protocol.md#gg_login80-exactly).
 GG8_FEATURES = 0x00002737
 GG8_FLAGS = GG_STATUS_FLAG_SPAM | GG_STATUS_FLAG_UNKNOWN
 GG8_VERSION = "Gadu-Gadu Client Build 10.1.0.11070"
@@ -242,7 +243,7 @@ GG_FONT_COLOR = 0x08
 GG_FONT_IMAGE = 0x80
 
 #: The attribute block libgadu adds to every plain-text message: rich-text flag 0x02, block length 6,
-#: then "from position 0, colour black" (protocol.html 1.6; PROTOCOL-NOTES GG_SEND_MSG80 exactly).
+#: then "from position 0, colour black" (protocol.html 1.6; docs/protocol.md#gg_send_msg80-exactly).
 DEFAULT_ATTRIBUTES = b"\x02\x06\x00\x00\x00\x08\x00\x00\x00"
 
 _DESCRIBED_STATUSES = frozenset(
@@ -402,6 +403,24 @@ class Login80Failed(Packet):
 @dataclass(frozen=True)
 class LoginFailed(Packet):
     """Wrong password or unknown uin, for clients without feature 0x40 (libgadu among them)."""
+
+
+@_register(GG_LOGIN_OK, "GG_LOGIN_OK", _S2C)
+@dataclass(frozen=True)
+class LoginOk(Packet):
+    """Login accepted, as servers before GG 8 said it; libgadu 1.12 takes it as success. Any body."""
+
+
+@_register(GG_NEED_EMAIL, "GG_NEED_EMAIL", _S2C)
+@dataclass(frozen=True)
+class NeedEmail(Packet):
+    """Login accepted, the account has no e-mail address; libgadu 1.12 takes it as success. Any body."""
+
+
+@_register(GG_LOGIN_HASH_TYPE_INVALID, "GG_LOGIN_HASH_TYPE_INVALID", _S2C)
+@dataclass(frozen=True)
+class LoginHashTypeInvalid(Packet):
+    """The server does not accept the login's hash type: the login failed. Any body."""
 
 
 # --- client -> server: login and status -----------------------------------------------------------
@@ -744,7 +763,7 @@ def text_from_html(html: str) -> str:
 def message_text(html: str, plain: str) -> str:
     """The text of a received message: from the HTML part when there is one, else the plain part.
 
-    That is what a UTF-8 libgadu session does (PROTOCOL-NOTES 2): the HTML part is UTF-8 and
+    That is what a UTF-8 libgadu session does (docs/protocol.md#message-flow): the HTML part is UTF-8 and
     lossless, the plain part is CP1250 and loses every character outside Central European scripts.
     """
     return text_from_html(html) if html else plain

@@ -11,33 +11,37 @@ Theory of operation:
     events = session.receive_data(bytes_read)    # b"" means the client closed
     write(session.data_to_send())                # the login verdict, produced by the machine itself
     write(session.send_message(RecvMsg80(...)))  # sends return the bytes to write
+    when = session.get_timer()                   # the one moment to be woken at, or None
+    events = session.handle_timer(clock())       # a ConnectionClosed when a limit ran out
 
 States: NEW -start()-> AWAITING_LOGIN -good LOGIN80-> CONNECTED -NEW_STATUS80 NOT_AVAIL->
 DISCONNECTING -EOF-> CLOSED. A refused login leads straight to CLOSED after queueing the verdict:
-write data_to_send(), then close. The transitions for client packets are one table; a packet not in
-it for the current state raises RemoteProtocolError naming packet, role and state; a send in the
-wrong state raises LocalProtocolError; after any ProtocolError the session is CLOSED.
+write data_to_send(), then close. The transitions for client packets are one table; a send in the
+wrong state raises LocalProtocolError.
 
-Public API: ServerState; ServerSession(passwords, *, seed, max_frame, max_contacts) with .state,
-.uin, .login (the accepted Login80), start(), receive_data(data) -> List[ServerEvent],
-data_to_send(), send_notify_reply(entries) (split under the frame limit), send_status(entry),
-send_message(message), send_ack(status, recipient, seq), send_typing(uin, length), send_pong(),
-send_disconnecting(), send_disconnect_ack(). Events: LoggedIn, LoginRejected, StatusChange,
-NotifyList, ContactAdded, ContactRemoved, SendMessage, MessageAcked, TypingSent, PingRequest, Logoff,
-ConnectionClosed.
+The one way out: every session ends with one ConnectionClosed event, the last one receive_data()
+or handle_timer() returns (none after a refused login, whose LoginRejected says it all). A packet
+not in the table for the state, or bytes that do not decode, end it with ConnectionClosed(clean=
+False, error=RemoteProtocolError naming packet, role and state), after the events of what came
+whole before; the owner then closes the socket.
+
+Deadlines (docs/architecture.md#deadlines), on the clock passed as `monotonic`: a connection must
+log in within `login_timeout` of start(), and a logged-in client that sends nothing for
+`idle_timeout` (None: never) is dropped; both end with ConnectionClosed(clean=False).
 """
 from __future__ import annotations
 
 import enum
 import secrets
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Tuple, Type, Union
 
 from . import packets as pk
 from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from .framing import FrameParser
-from .hashing import check_login_hash
-from .limits import MAX_FRAME
+from .hashing import HASH_TYPES, check_login_hash
+from .limits import MAX_CONTACTS, MAX_FRAME, SERVER_IDLE_TIMEOUT, SERVER_LOGIN_TIMEOUT
 
 __all__ = [
     "SERVER_TRANSITIONS",
@@ -57,11 +61,6 @@ __all__ = [
     "StatusChange",
     "TypingSent",
 ]
-
-#: Contacts one session may send in GG_NOTIFY_FIRST chunks before GG_NOTIFY_LAST; a bound on memory,
-#: far above the 400-per-chunk lists real clients send.
-DEFAULT_MAX_CONTACTS = 20000
-
 
 @dataclass(frozen=True)
 class LoggedIn:
@@ -153,10 +152,12 @@ class Logoff:
 
 @dataclass(frozen=True)
 class ConnectionClosed:
-    """The client closed the stream; `clean` when it had logged off first."""
+    """The session is over: the client closed the stream (`clean` when it had logged off first), or
+    the session ended it (`error` is the ProtocolError behind it; None for a limit that ran out)."""
 
     clean: bool
     reason: str
+    error: Optional[BaseException] = field(default=None, compare=False, repr=False)
 
 
 ServerEvent = Union[
@@ -204,8 +205,15 @@ class ServerSession:
         *,
         seed: Optional[int] = None,
         max_frame: int = MAX_FRAME,
-        max_contacts: int = DEFAULT_MAX_CONTACTS,
+        max_contacts: int = MAX_CONTACTS,
+        login_timeout: float = SERVER_LOGIN_TIMEOUT,
+        idle_timeout: Optional[float] = SERVER_IDLE_TIMEOUT,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        if not login_timeout > 0:
+            raise ValueError(f"login_timeout must be a positive number of seconds, got {login_timeout!r}")
+        if idle_timeout is not None and not idle_timeout > 0:
+            raise ValueError(f"idle_timeout must be positive seconds or None (never), got {idle_timeout!r}")
         self._passwords = passwords
         self.seed = secrets.randbits(32) if seed is None else seed
         if not 0 <= self.seed <= 0xFFFFFFFF:
@@ -217,25 +225,30 @@ class ServerSession:
         self._parser = FrameParser(pk.Direction.CLIENT_TO_SERVER, max_frame)
         self._outbox = bytearray()
         self._pending_contacts: List[pk.NotifyEntry] = []
+        self.login_timeout = login_timeout
+        self.idle_timeout = idle_timeout
+        self._monotonic = monotonic
+        self._deadline: Optional[float] = None
 
     def start(self) -> bytes:
         """GG_WELCOME with the seed: the first bytes of the connection."""
         if self.state is not S.NEW:
             raise LocalProtocolError(f"start() called twice (state {self.state.name}, role: server)")
         self.state = S.AWAITING_LOGIN
+        self._deadline = self._monotonic() + self.login_timeout
         return pk.Welcome(self.seed).encode()
 
     # --- receiving -------------------------------------------------------------------------------
 
     def receive_data(self, data: bytes) -> List[ServerEvent]:
-        """Feed bytes read from the client (b"" when it closed); return the events."""
+        """Feed bytes read from the client (b"" when it closed); return the events, the last of them
+        a ConnectionClosed when the session ended (the owner then closes the socket)."""
         if not data:
             return self._receive_eof()
         if self.state is S.NEW:
-            self.state = S.CLOSED
-            raise RemoteProtocolError("the client sent data before GG_WELCOME (role: server, state NEW)")
+            return [self._end(RemoteProtocolError("the client sent data before GG_WELCOME (role: server, state NEW)"))]
         if self.state is S.CLOSED:
-            raise RemoteProtocolError("the client sent data after the session ended (role: server, state CLOSED)")
+            raise LocalProtocolError("receive_data() after the session ended (role: server): close the socket")
         packets, error = self._parser.feed_until_error(data)  # what came whole before bad bytes counts
         events: List[ServerEvent] = []
         try:
@@ -246,9 +259,9 @@ class ServerSession:
         except ProtocolError as exc:
             error = exc
         if error is not None:
-            self.state = S.CLOSED
-            error.events = tuple(events)
-            raise error
+            events.append(self._end(error))
+        elif self.state is S.CONNECTED and self.idle_timeout is not None:
+            self._deadline = self._monotonic() + self.idle_timeout
         return events
 
     def data_to_send(self) -> bytes:
@@ -257,12 +270,39 @@ class ServerSession:
         self._outbox.clear()
         return data
 
+    def get_timer(self) -> Optional[float]:
+        """The moment (on the `monotonic` clock) at which handle_timer() must be called, or None."""
+        return self._deadline
+
+    def handle_timer(self, now: float) -> List[ServerEvent]:
+        """End the session if `now` has passed its limit: [ConnectionClosed]; else []."""
+        deadline = self._deadline
+        if deadline is None or now < deadline:
+            return []
+        if self.state is S.AWAITING_LOGIN:
+            reason = f"no login within {self.login_timeout:g} s"
+        else:
+            reason = f"nothing received for {self.idle_timeout:g} s"
+        self._close()
+        return [ConnectionClosed(False, reason)]
+
+    def _close(self) -> None:
+        self.state = S.CLOSED
+        self._deadline = None
+
+    def _end(self, error: ProtocolError) -> ConnectionClosed:
+        self._close()
+        return ConnectionClosed(False, str(error), error)
+
     def _receive_eof(self) -> List[ServerEvent]:
         if self.state is S.CLOSED:
             return []
         state = self.state
-        self.state = S.CLOSED
-        self._parser.feed_eof()
+        try:
+            self._parser.feed_eof()
+        except ProtocolError as exc:
+            return [self._end(exc)]
+        self._close()
         if state is S.DISCONNECTING:
             return [ConnectionClosed(True, "the client logged off and closed")]
         return [ConnectionClosed(False, f"the client closed the connection in state {state.name}")]
@@ -283,6 +323,7 @@ class ServerSession:
         if isinstance(packet, pk.NewStatus80):
             if packet.status & pk.GG_STATUS_MASK in _LOGOFF_STATUSES:
                 self.state = S.DISCONNECTING
+                self._deadline = None  # the owner closes now (after an optional GG_DISCONNECT_ACK)
                 return [Logoff(packet.status, packet.description)]
             return [StatusChange(packet.status, packet.flags, packet.description)]
         if isinstance(packet, (pk.NotifyFirst, pk.NotifyLast)):
@@ -316,15 +357,16 @@ class ServerSession:
         if password is not None and matches:
             self.uin = login.uin
             self.login = login
+            self._deadline = None if self.idle_timeout is None else self._monotonic() + self.idle_timeout
             self._outbox += pk.Login80Ok().encode()
             return LoggedIn(login.uin, login.status, login.description, login.features, login.flags, login.version)
-        self.state = S.CLOSED
+        self._close()
         # protocol.html 1.3: clients without feature 0x40 (libgadu among them) expect the old packet.
         verdict = pk.Login80Failed() if login.features & pk.GG_FEATURE_UNKNOWN_40 else pk.LoginFailed()
         self._outbox += verdict.encode()
         if password is None:
             reason = "unknown uin"
-        elif login.hash_type not in (1, 2):
+        elif login.hash_type not in HASH_TYPES.values():
             reason = f"unsupported hash type {login.hash_type}"
         else:
             reason = "wrong password"

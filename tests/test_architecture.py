@@ -1,4 +1,4 @@
-"""The walls between rooms (../shared/DESIGN.md), read from the code's own imports with `ast`.
+"""The walls between rooms (docs/architecture.md#walls), read from the code's own imports with `ast`.
 
 Each rule applies to the rooms that exist, so the test grows with the project.
 """

@@ -25,6 +25,7 @@ GROUPS = {
     "6": "Disconnects and bad input",
     "7": "Many sessions in one loop",
     "8": "Resources",
+    "9": "A server at awkward moments",
 }
 #: verdict -> (short mark for Markdown, label, colour for HTML)
 VERDICTS = {

@@ -227,7 +227,7 @@ class ScriptedUser:
         client = GGClient(address[0], address[1], label=label, connect_timeout=STEP_TIMEOUT)
         try:
             await client.open()
-            await client.login(uin, password, status=status, description=description, timeout=STEP_TIMEOUT)
+            await client.login(uin, password, status=status, description=description, login_timeout=STEP_TIMEOUT)
         except BaseException:
             await client.aclose()
             raise
@@ -255,7 +255,7 @@ class ScriptedUser:
                     future.set_exception(gone)
 
     async def watch(self, contacts: Iterable[int]) -> None:
-        await self.client.notify(list(contacts))
+        await self.client.send_contacts(list(contacts))
 
     def online_soon(self, uin: int) -> Any:
         """A future done when `uin` is next seen online; ask for it before sending the list that shows it."""

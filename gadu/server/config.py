@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, Mapping, Optional, Tuple, Union
+from typing import Callable, Dict, Iterable, Mapping, Optional, Tuple, Union
 
-from ..server_session import DEFAULT_MAX_CONTACTS
+from ..limits import MAX_CONTACTS, SERVER_IDLE_TIMEOUT, SERVER_LOGIN_TIMEOUT, WRITE_LIMIT
 
 __all__ = [
     "DEFAULT_HOST",
@@ -24,6 +24,7 @@ __all__ = [
     "ServerConfig",
     "load_users_file",
     "parse_user_spec",
+    "seconds_or_off",
 ]
 
 #: Loopback only by default: this is a test server with demo passwords.
@@ -50,9 +51,16 @@ class Limit:
 
     name: str
     flag: str
-    kind: type
+    kind: Callable[[str], object]
     metavar: str
     what: str
+
+
+def seconds_or_off(text: str) -> Optional[float]:
+    """A --flag's seconds, where 0 or "off" means no limit at all (None)."""
+    if text.strip().lower() in ("0", "off"):
+        return None
+    return float(text)
 
 
 #: Every limit, in the order `gg-workbench serve --help` lists them; each default is ServerConfig's.
@@ -61,6 +69,8 @@ LIMITS: Tuple[Limit, ...] = (
     Limit("max_pending_logins", "--max-pending-logins", int, "N",
           "connections that have not logged in; one more is closed at once"),
     Limit("login_timeout", "--login-timeout", float, "SECONDS", "a connection's lifetime before its login"),
+    Limit("idle_timeout", "--idle-timeout", seconds_or_off, "SECONDS",
+          "silence after which a logged-in client is dropped (0 or off: never)"),
     Limit("login_failures", "--login-failures", int, "N",
           "failed logins of one uin within the window, after which its logins are refused unchecked"),
     Limit("login_failure_window", "--login-failure-window", float, "SECONDS", "the window of --login-failures"),
@@ -137,8 +147,10 @@ class ServerConfig:
     state_path: Optional[str] = None
     #: One log line per packet in and out (never a password or a hash).
     log_packets: bool = False
-    #: Seconds a connection may stay without logging in.
-    login_timeout: float = 30.0
+    #: Seconds a connection may stay without logging in (the ServerSession's deadline).
+    login_timeout: float = SERVER_LOGIN_TIMEOUT
+    #: Seconds a logged-in client may send nothing (a pinging client never gets near); None: no limit.
+    idle_timeout: Optional[float] = SERVER_IDLE_TIMEOUT
     #: Open connections at most; one more is closed at once with a log line.
     max_connections: int = 1024
     #: Connections that have not logged in yet, at most; one more is closed at once with a log line.
@@ -148,13 +160,13 @@ class ServerConfig:
     login_failures: int = 10
     login_failure_window: float = 30.0
     #: Contacts one session may list (GG_NOTIFY_* and GG_ADD_NOTIFY); past it the session is closed.
-    max_contacts: int = DEFAULT_MAX_CONTACTS
+    max_contacts: int = MAX_CONTACTS
     #: listen() backlog: connections the kernel holds before the server accepts them.
     listen_backlog: int = 128
     #: Bytes queued for one slow reader before the server stops reading from it (flow control)...
     write_high_water: int = 256 * 1024
     #: ... and before it gives up on it and disconnects.
-    write_limit: int = 4 * 1024 * 1024
+    write_limit: int = WRITE_LIMIT
     #: Offline messages kept for one user; past it senders get GG_ACK_MBOXFULL.
     mailbox_size: int = 1000
     #: Messages written to one session and not yet confirmed with GG_RECV_MSG_ACK while offline ones
@@ -172,6 +184,8 @@ class ServerConfig:
             raise ConfigError(f"port {self.port} is not in 0..65535")
         if self.login_timeout <= 0:
             raise ConfigError(f"login timeout must be positive, got {self.login_timeout}")
+        if self.idle_timeout is not None and self.idle_timeout <= 0:
+            raise ConfigError(f"idle timeout must be positive or None (no limit), got {self.idle_timeout}")
         if self.listen_backlog < 1:
             raise ConfigError(f"listen backlog must be at least 1, got {self.listen_backlog}")
         if self.max_connections < 1:

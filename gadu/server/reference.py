@@ -20,7 +20,6 @@ import threading
 import time
 from typing import Any, Callable, Deque, Dict, Optional, Set, TypeVar, cast
 
-from ..errors import ProtocolError
 from ..packetlog import PacketLog
 from ..packets import (
     GG_ACK_BLOCKED,
@@ -90,7 +89,9 @@ class _Connection(asyncio.BufferedProtocol):
 
     def __init__(self, server: ReferenceServer) -> None:
         self.server = server
-        self.session = ServerSession(self._password_of, max_contacts=server.config.max_contacts)
+        self.session = ServerSession(self._password_of, max_contacts=server.config.max_contacts,
+                                     login_timeout=server.config.login_timeout,
+                                     idle_timeout=server.config.idle_timeout)
         #: The login was refused without a password check: its uin is throttled.
         self.throttled = False
         self.transport: Optional[asyncio.Transport] = None
@@ -118,7 +119,10 @@ class _Connection(asyncio.BufferedProtocol):
         self.closing = False
         #: Counted in the server's pending_logins (admitted, not yet logged in).
         self.pending_login = False
-        self._login_timer: Optional[asyncio.TimerHandle] = None
+        #: The one timer of this connection, armed at the session's deadline (login, idle); it may
+        #: fire early, when the deadline has moved on: the session then does nothing and it is re-armed.
+        self._timer: Optional[asyncio.TimerHandle] = None
+        self._timer_when: Optional[float] = None
         self._packet_log = PacketLog("server", self, packet_log) if server.config.log_packets else None
 
     def __repr__(self) -> str:
@@ -142,10 +146,8 @@ class _Connection(asyncio.BufferedProtocol):
         if not self.server._admit(self):
             return
         self.transport.set_write_buffer_limits(high=self.server.config.write_high_water)
-        self._login_timer = asyncio.get_running_loop().call_later(
-            self.server.config.login_timeout, self._login_timed_out
-        )
         self.write(self.session.start())
+        self._arm_timer()
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self.server._read_buffer
@@ -161,8 +163,9 @@ class _Connection(asyncio.BufferedProtocol):
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self.closing = True
-        if self._login_timer is not None:
-            self._login_timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self.server._forget(self)
 
     def pause_writing(self) -> None:
@@ -180,19 +183,16 @@ class _Connection(asyncio.BufferedProtocol):
     def _receive(self, data: bytes) -> None:
         if self._packet_log is not None and data:
             self._packet_log.incoming(data)
-        try:
-            events = self.session.receive_data(data)
-            error = None
-        except ProtocolError as exc:
-            # Packets that came whole before the bad bytes are acted on (a message is routed and
-            # acked) before the connection is dropped: nothing the client sent in good form is lost.
-            events, error = list(exc.events), exc
-        for event in events:
+        # Packets that came whole before bad bytes are acted on (a message is routed and acked)
+        # before the session's closing event drops the connection: nothing sent in good form is lost.
+        for event in self.session.receive_data(data):
             if self.closing:
                 break
-            self.server._on_event(self, event)
-        if error is not None:
-            self.fail(str(error))
+            if type(event) is ConnectionClosed and event.error is not None:
+                self.fail(event.reason)
+            else:
+                self.server._on_event(self, event)
+        self._arm_timer()
 
     # --- output ------------------------------------------------------------------------------
 
@@ -229,10 +229,20 @@ class _Connection(asyncio.BufferedProtocol):
         if self.transport is not None:
             self.transport.close()
 
-    def _login_timed_out(self) -> None:
-        if self.uin is None and not self.closing:
-            log.warning("%r: closing: no login within %g s", self, self.server.config.login_timeout)
-            self.close()
+    def _arm_timer(self) -> None:
+        when = self.session.get_timer()
+        if self.closing or when is None or (self._timer is not None and self._timer_when <= when):
+            return  # a later deadline is served by the timer already armed
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_when = when
+        self._timer = asyncio.get_running_loop().call_later(max(0.0, when - time.monotonic()), self._timer_fired)
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        for event in self.session.handle_timer(time.monotonic()):
+            self.fail(event.reason)  # a limit ran out: a ConnectionClosed of the session's own
+        self._arm_timer()
 
     # --- presence ----------------------------------------------------------------------------
 
@@ -394,8 +404,6 @@ class ReferenceServer:
 
     def on_logged_in(self, connection: _Connection, event: LoggedIn) -> None:
         connection.write(connection.session.data_to_send())  # GG_LOGIN80_OK before anything else
-        if connection._login_timer is not None:
-            connection._login_timer.cancel()
         self._login_settled(connection)
         self.login_throttle.succeeded(event.uin)
         previous = self.online.get(event.uin)

@@ -2,8 +2,8 @@
 `yield from`: every request takes a `callback(result, error)`, and the next step goes inside it.
 
 Every byte goes through gadu.client.ClientConnection; this module only moves bytes between it and a
-non-blocking socket, runs the timers (login timeout, keep-alive, waiting for the close) and matches
-answers to requests (acks by seq, pongs in order). It holds no codec and no protocol rules.
+non-blocking socket, arms the one timer the core asks for, and matches answers to requests (acks by
+seq, pongs in order). It holds no codec, no timeout and no protocol rules.
 
 Rules the callbacks keep:
 - A call that raises (bad argument, wrong state, connection gone, write buffer full) took nothing:
@@ -14,14 +14,8 @@ Rules the callbacks keep:
   to requests made without a callback (acks, pongs, the keep-alive's pongs), and one Closed event as
   the last event of every connection, however it ended.
 
-Public API: GGClient(reactor, *, log_packets=False, label=None) with login(address, uin, password,
-callback, *, hash_type, status, description, login_timeout, ping_interval), send_message(uin, text,
-callback=None) -> seq, change_status(status, description="", callback=None), notify(contacts,
-callback=None), add_contact(uin, callback=None, *, user_type), remove_contact(uin, callback=None,
-*, user_type), typing(uin, length, callback=None), ping(callback=None), logoff(description="",
-callback=None, *, timeout), abort(), on_event(handler), remove_handler(handler), and the attributes
-uin, state, closed. Errors: GGError, LoginRefused, LoginTimeout, LogoffTimeout, ConnectionLost,
-WriteBufferFull.
+Sends past gadu.limits.WRITE_LIMIT bytes waiting for a server that does not read are refused with
+WriteBufferFull: back-pressure a callback program can act on (the other clients drop the connection).
 """
 from __future__ import annotations
 
@@ -30,79 +24,25 @@ import errno
 import logging
 import os
 import socket
+import time
 from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Tuple, Union
 
 from gadu import events as ev
-from gadu.client import ClientConnection, ClientState
-from gadu.errors import LocalProtocolError, ProtocolError
-from gadu.hashing import GG_LOGIN_HASH_GG32, GG_LOGIN_HASH_SHA1
+from gadu.client import ClientConnection, ClientState, Contact
+from gadu.errors import ConnectionClosed, LocalProtocolError, LoginRefused, WriteBufferFull
+from gadu.limits import CLOSE_TIMEOUT, LOGIN_TIMEOUT, READ_SIZE, WRITE_LIMIT
 from gadu.packetlog import PacketLog
-from gadu.packets import GG_USER_NORMAL
+from gadu.packets import GG_CLASS_CHAT, GG_USER_NORMAL
 
 from .reactor import Reactor, Timer
 
-__all__ = [
-    "CLOSE_TIMEOUT",
-    "HASH_TYPES",
-    "LOGIN_TIMEOUT",
-    "RECV_SIZE",
-    "WRITE_LIMIT",
-    "Callback",
-    "ConnectionLost",
-    "GGClient",
-    "GGError",
-    "LoginRefused",
-    "LoginTimeout",
-    "LogoffTimeout",
-    "WriteBufferFull",
-]
-
-#: The hash names login() takes, and the GG_LOGIN80 hash types they stand for.
-HASH_TYPES: Dict[str, int] = {"sha1": GG_LOGIN_HASH_SHA1, "gg32": GG_LOGIN_HASH_GG32}
-#: Seconds from login() to the server's verdict, connecting included.
-LOGIN_TIMEOUT = 30.0
-#: Seconds to wait for the server to close after a logoff, a refused login or GG_DISCONNECTING.
-CLOSE_TIMEOUT = 5.0
-#: One recv() per readable event: a whole largest frame (8 + 65535 bytes) fits, and one busy
-#: connection cannot keep the reactor from the others.
-RECV_SIZE = 65536
-#: Bytes waiting for a server that does not read, beyond which sends are refused (WriteBufferFull).
-WRITE_LIMIT = 1024 * 1024
+__all__ = ["Callback", "GGClient"]
 
 Callback = Callable[[Any, Optional[BaseException]], Any]
 Handler = Callable[[Any], Any]
 
 _IN_PROGRESS = {0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN}
 _packet_logger = logging.getLogger("gadu.client.packets")
-
-
-class GGError(Exception):
-    """Base of the errors this client hands to callbacks or raises."""
-
-
-class LoginRefused(GGError):
-    """The server refused the login (GG_LOGIN80_FAILED or GG_LOGIN_FAILED): wrong password or unknown uin."""
-
-
-class LoginTimeout(GGError, TimeoutError):
-    """No verdict on the login within login_timeout seconds; the client closed the connection."""
-
-
-class LogoffTimeout(GGError, TimeoutError):
-    """The server did not close the connection within the timeout after the logoff; the client closed it."""
-
-
-class ConnectionLost(GGError, ConnectionError):
-    """The connection ended before the answer came (or before this request). `closed` is its Closed event;
-    `__cause__` is the socket or protocol error behind it, if any."""
-
-    def __init__(self, reason: str, closed: ev.Closed) -> None:
-        super().__init__(reason)
-        self.closed = closed
-
-
-class WriteBufferFull(GGError):
-    """More than WRITE_LIMIT bytes wait for a server that does not read: the send was refused."""
 
 
 class GGClient:
@@ -119,16 +59,16 @@ class GGClient:
         self._sock: Optional[socket.socket] = None
         self._handlers: List[Handler] = []
         self._packet_log: Optional[PacketLog] = None
-        self._ping_interval: Optional[float] = None
         self._login_callback: Optional[Callback] = None
         self._logoff_callback: Optional[Callback] = None
-        self._login_timer: Optional[Timer] = None
-        self._ping_timer: Optional[Timer] = None
-        self._close_timer: Optional[Timer] = None
+        self._timer: Optional[Timer] = None  # the one timer, at the core's deadline (or earlier)
+        self._timer_when = 0.0
         #: seq -> the callback waiting for that message's GG_SEND_MSG_ACK.
         self._acks: Dict[int, Callback] = {}
-        #: Pings waiting for a GG_PONG, oldest first: a callback, or a count of pings sent without one.
-        self._pongs: Deque[Union[Callback, int]] = collections.deque()
+        #: The n-th GG_PONG answers the n-th GG_PING (the core counts the keep-alive's too): the
+        #: callbacks of pings, by number, and the pongs received so far.
+        self._pongs: Dict[int, Callback] = {}
+        self._pongs_received = 0
         self._outbuf = bytearray()
         self._queued = 0  # bytes ever handed to _write
         self._written = 0  # bytes ever accepted by the kernel
@@ -139,6 +79,11 @@ class GGClient:
 
     def __repr__(self) -> str:
         return f"<GGClient uin={self.uin} state={self.state.name if self.state else None}>"
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the connection has ended (its Closed is in `closed`)."""
+        return self.closed is not None
 
     @property
     def state(self) -> Optional[ClientState]:
@@ -170,34 +115,30 @@ class GGClient:
         description: str = "",
         login_timeout: float = LOGIN_TIMEOUT,
         ping_interval: Optional[float] = None,
+        close_timeout: float = CLOSE_TIMEOUT,
     ) -> None:
         """Connect to `address` (host, port) and log in; `callback(LoginOk, None)` when the server accepts.
 
-        The error is LoginRefused, LoginTimeout, the OSError of a failed connect, or ConnectionLost.
+        The error is LoginRefused, LoginTimeout, the OSError of a failed connect, or ConnectionClosed.
         status None is the core's default (GG_STATUS_AVAIL). With `ping_interval` a GG_PING goes out
-        every that many seconds once logged in. The host name is resolved before connecting, blocking,
-        as the clients of that era did: give an IP address to avoid it.
+        every that many seconds once logged in. After the session's end (logoff, refusal,
+        GG_DISCONNECTING) the server gets `close_timeout` seconds to close. The host name is resolved
+        before connecting, blocking, as the clients of that era did: give an IP address to avoid it.
         """
         if self._conn is not None:
             raise RuntimeError("this GGClient has already logged in once; make a new one for a new connection")
         host, port = address
-        hash_code = HASH_TYPES.get(hash_type) if isinstance(hash_type, str) else hash_type
-        if hash_code is None:
-            raise ValueError(f"unknown hash type {hash_type!r}: use one of {sorted(HASH_TYPES)}")
-        if not login_timeout > 0:
-            raise ValueError(f"login_timeout must be positive, got {login_timeout}")
-        if ping_interval is not None and not ping_interval > 0:
-            raise ValueError(f"ping_interval must be positive or None, got {ping_interval}")
-        options: Dict[str, Any] = {"hash_type": hash_code, "description": description}
+        options: Dict[str, Any] = {"hash_type": hash_type, "description": description,
+                                   "login_timeout": login_timeout, "ping_interval": ping_interval,
+                                   "close_timeout": close_timeout}
         if status is not None:
             options["status"] = status
         self._conn = ClientConnection(uin, password, **options)
         self.uin = uin
         self._login_callback = callback
-        self._ping_interval = ping_interval
         if self.log_packets:
             self._packet_log = PacketLog("client", self.label or f"callbacks uin={uin}", _packet_logger)
-        self._login_timer = self.reactor.call_later(login_timeout, self._login_timed_out, login_timeout)
+        self._arm_timer()
         try:
             family, kind, proto, _, sockaddr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
             self._sock = socket.socket(family, kind, proto)
@@ -222,16 +163,13 @@ class GGClient:
             return
         self.reactor.add_reader(sock, self._on_readable)
 
-    def _login_timed_out(self, timeout: float) -> None:
-        reason = f"no answer to the login within {timeout:g} s"
-        self._end(ev.Closed(False, f"login timed out: {reason}"), error=LoginTimeout(reason))
-
     # --- requests ----------------------------------------------------------------------------------
 
-    def send_message(self, uin: int, text: str, callback: Optional[Callback] = None) -> int:
-        """Send a chat message; returns its seq. `callback(MessageAck, None)` when the server acks it."""
+    def send_message(self, recipient: int, text: str, callback: Optional[Callback] = None,
+                     msgclass: int = GG_CLASS_CHAT) -> int:
+        """Send a message; returns its seq. `callback(MessageAck, None)` when the server acks it."""
         conn = self._ready_to_send()
-        data, seq = conn.send_message(uin, text)
+        data, seq = conn.send_message(recipient, text, msgclass)
         self._write(data)
         if callback is not None:
             self._acks[seq] = callback
@@ -241,8 +179,8 @@ class GGClient:
         """GG_NEW_STATUS80; `callback(True, None)` once it is written. Use logoff() to go NOT_AVAIL."""
         self._send(self._ready_to_send().send_status(status, description), callback)
 
-    def notify(self, contacts: Iterable[int], callback: Optional[Callback] = None) -> None:
-        """Send the contact list (the core splits it); the online contacts come as ContactsReply events."""
+    def send_contacts(self, contacts: Iterable[Contact], callback: Optional[Callback] = None) -> None:
+        """The whole contact list (the core splits it); the online contacts come as ContactsReply events."""
         self._send(self._ready_to_send().send_contacts(contacts), callback)
 
     def add_contact(self, uin: int, callback: Optional[Callback] = None, *, user_type: int = GG_USER_NORMAL) -> None:
@@ -252,26 +190,28 @@ class GGClient:
                        user_type: int = GG_USER_NORMAL) -> None:
         self._send(self._ready_to_send().send_remove_contact(uin, user_type), callback)
 
-    def typing(self, uin: int, length: int, callback: Optional[Callback] = None) -> None:
-        """Tell `uin` we have typed `length` characters (0: stopped)."""
-        self._send(self._ready_to_send().send_typing(uin, length), callback)
+    def send_typing(self, recipient: int, length: int, callback: Optional[Callback] = None) -> None:
+        """Tell `recipient` we have typed `length` characters (0: stopped)."""
+        self._send(self._ready_to_send().send_typing(recipient, length), callback)
 
     def ping(self, callback: Optional[Callback] = None) -> None:
         """GG_PING; `callback(Pong, None)` when its GG_PONG comes (pongs answer pings in order)."""
-        self._write(self._ready_to_send().send_ping())
-        self._expect_pong(callback)
+        conn = self._ready_to_send()
+        self._write(conn.send_ping())
+        if callback is not None:
+            self._pongs[conn.pings_sent] = callback
 
-    def logoff(self, description: str = "", callback: Optional[Callback] = None, *,
-               timeout: float = CLOSE_TIMEOUT) -> None:
-        """Go NOT_AVAIL (NOT_AVAIL_DESCR with a description) and wait for the server to close:
-        `callback(Closed, None)` on a clean close, else LogoffTimeout or ConnectionLost."""
+    def logoff(self, description: str = "", callback: Optional[Callback] = None) -> None:
+        """Go NOT_AVAIL (NOT_AVAIL_DESCR with a description) and wait for the server to close (at most
+        login()'s close_timeout): `callback(Closed, None)` on a clean close, else CloseTimeout or
+        ConnectionClosed."""
         data = self._ready_to_send().send_logoff(description)
         self._logoff_callback = callback
         self._write(data)
-        self._await_close(timeout)
+        self._arm_timer()
 
     def abort(self) -> None:
-        """Close the socket now; pending callbacks get ConnectionLost and the handlers a Closed, in the
+        """Close the socket now; pending callbacks get ConnectionClosed and the handlers a Closed, in the
         next pass. Nothing happens if the connection has already ended or never started."""
         if self._conn is not None:
             self._end(ev.Closed(False, "the connection was aborted locally"), defer=True)
@@ -280,7 +220,7 @@ class GGClient:
 
     def _ready_to_send(self) -> ClientConnection:
         if self.closed is not None:
-            raise ConnectionLost(f"the connection is closed: {self.closed.reason}", self.closed)
+            raise ConnectionClosed(f"the connection is closed: {self.closed.reason}", self.closed)
         if self._conn is None:
             raise LocalProtocolError("not connected: call login() first")
         if len(self._outbuf) > WRITE_LIMIT:
@@ -297,19 +237,10 @@ class GGClient:
                 self._fire_pending = True
                 self.reactor.call_soon(self._fire_written)
 
-    def _expect_pong(self, callback: Optional[Callback]) -> None:
-        pongs = self._pongs
-        if callback is not None:
-            pongs.append(callback)
-        elif pongs and isinstance(pongs[-1], int):
-            pongs[-1] += 1
-        else:
-            pongs.append(1)
-
     def _write(self, data: bytes) -> None:
         """Queue whole frames behind what is already waiting: one writer, packets never interleave."""
         sock = self._sock
-        if sock is None:
+        if sock is None or not data:
             return
         self._queued += len(data)  # counted even if it never goes out: its waiters then get an error
         if self._write_failed:
@@ -361,7 +292,7 @@ class GGClient:
         sock, conn = self._sock, self._conn
         assert sock is not None and conn is not None
         try:
-            data = sock.recv(RECV_SIZE)
+            data = sock.recv(READ_SIZE)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
@@ -369,19 +300,19 @@ class GGClient:
             return
         if self._packet_log is not None:
             self._packet_log.incoming(data)
-        try:
-            events, error = conn.receive_data(data), None
-        except ProtocolError as exc:
-            events, error = exc.events, exc  # what came whole before the bad bytes is still delivered
-        reply = conn.data_to_send()  # the login after GG_WELCOME, GG_RECV_MSG_ACK after each message
-        if reply:
-            self._write(reply)
+        self._run_core(conn.receive_data(data))
+
+    def _run_core(self, events: List[Any]) -> None:
+        """What the core said (events, the last a Closed when it ended the session): its own bytes
+        go out first (the login, receipts, the keep-alive ping), then the callbacks run."""
+        conn = self._conn
+        assert conn is not None
+        self._write(conn.data_to_send())
         for event in events:
             if self.closed is not None:
                 break  # a callback aborted the connection: Closed was the last event
             self._dispatch(event)
-        if error is not None and self.closed is None:
-            self._lost(str(error), error)
+        self._arm_timer()
 
     def _dispatch(self, event: Any) -> None:
         kind = type(event)
@@ -391,64 +322,48 @@ class GGClient:
                 self._call(callback, event, None)
                 return
         elif kind is ev.Pong:
-            if self._pongs:
-                head = self._pongs.popleft()
-                if not isinstance(head, int):
-                    self._call(head, event, None)
-                    return
-                if head > 1:
-                    self._pongs.appendleft(head - 1)
+            self._pongs_received += 1
+            callback = self._pongs.pop(self._pongs_received, None)
+            if callback is not None:
+                self._call(callback, event, None)
+                return
         elif kind is ev.LoginOk:
-            self._cancel_login_timer()
-            if self._ping_interval is not None:
-                self._ping_timer = self.reactor.call_later(self._ping_interval, self._keepalive)
             callback, self._login_callback = self._login_callback, None
             if callback is not None:
                 self._call(callback, event, None)
             return
         elif kind is ev.LoginFailed:
-            self._cancel_login_timer()
-            self._await_close(CLOSE_TIMEOUT)
             callback, self._login_callback = self._login_callback, None
             if callback is not None:
-                self._call(callback, None, LoginRefused(
-                    f"the server refused the login of uin {self.uin}: wrong password or unknown uin"))
+                self._call(callback, None, LoginRefused(self.uin or 0, event.reason))
             return
-        elif kind is ev.Disconnecting:
-            self._await_close(CLOSE_TIMEOUT)
         elif kind is ev.Closed:
-            self._end(event)
+            if isinstance(event.error, TimeoutError):  # LoginTimeout, CloseTimeout: the callbacks' error
+                self._end(event, error=event.error)
+            else:  # a protocol error is the cause of the ConnectionClosed the callbacks get
+                self._end(event, cause=event.error)
             return
         self._emit(event)
 
-    # --- timers ------------------------------------------------------------------------------------
+    # --- the one timer -------------------------------------------------------------------------
 
-    def _keepalive(self) -> None:
+    def _arm_timer(self) -> None:
+        """Arm one reactor timer for the core's deadline. A timer already armed for an earlier moment
+        stays: when it fires the core does nothing yet, and the timer is armed again."""
         conn = self._conn
-        if self.closed is not None or conn is None or conn.state is not ClientState.CONNECTED:
+        when = conn.get_timer() if conn is not None else None
+        if self.closed is not None or when is None or (self._timer is not None and self._timer_when <= when):
             return
-        assert self._ping_interval is not None
-        self._ping_timer = self.reactor.call_later(self._ping_interval, self._keepalive)
-        if len(self._outbuf) <= WRITE_LIMIT:
-            self._write(conn.send_ping())
-            self._expect_pong(None)
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_when = when
+        self._timer = self.reactor.call_later(max(0.0, when - time.monotonic()), self._timer_fired)
 
-    def _cancel_login_timer(self) -> None:
-        if self._login_timer is not None:
-            self._login_timer.cancel()
-            self._login_timer = None
-
-    def _await_close(self, timeout: float) -> None:
-        """The server is expected to close now (the core is DISCONNECTING): wait for it, within bounds."""
-        if self._ping_timer is not None:
-            self._ping_timer.cancel()
-            self._ping_timer = None
-        if self._close_timer is None:
-            self._close_timer = self.reactor.call_later(timeout, self._close_timed_out, timeout)
-
-    def _close_timed_out(self, timeout: float) -> None:
-        reason = f"the server did not close the connection within {timeout:g} s"
-        self._end(ev.Closed(False, reason), error=LogoffTimeout(reason))
+    def _timer_fired(self) -> None:
+        self._timer = None
+        conn = self._conn
+        if self.closed is None and conn is not None:
+            self._run_core(conn.handle_timer(time.monotonic()))
 
     # --- the end of a connection -------------------------------------------------------------------
 
@@ -463,10 +378,9 @@ class GGClient:
         if self.closed is not None:
             return
         self.closed = closed
-        for timer in (self._login_timer, self._ping_timer, self._close_timer):
-            if timer is not None:
-                timer.cancel()
-        self._login_timer = self._ping_timer = self._close_timer = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         sock, self._sock = self._sock, None
         if sock is not None:
             self.reactor.remove_reader(sock)
@@ -480,7 +394,7 @@ class GGClient:
 
     def _report_end(self, closed: ev.Closed, error: Optional[BaseException],
                     cause: Optional[BaseException]) -> None:
-        lost = ConnectionLost(closed.reason, closed)
+        lost = ConnectionClosed(closed.reason, closed)
         lost.__cause__ = cause
         failure = error if error is not None else lost
         callback, self._login_callback = self._login_callback, None
@@ -495,10 +409,9 @@ class GGClient:
         acks, self._acks = self._acks, {}
         for callback in acks.values():
             self._call(callback, None, lost)
-        pongs, self._pongs = self._pongs, collections.deque()
-        for entry in pongs:
-            if not isinstance(entry, int):
-                self._call(entry, None, lost)
+        pongs, self._pongs = self._pongs, {}
+        for callback in pongs.values():
+            self._call(callback, None, lost)
         callback, self._logoff_callback = self._logoff_callback, None
         if callback is not None:
             if closed.clean:

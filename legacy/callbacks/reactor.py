@@ -3,10 +3,6 @@
 File descriptors watched for reading and writing, timers on a heap, a deque of ready callbacks, and a
 socketpair that lets another thread wake the reactor up. No futures, no coroutines, no protocol:
 callbacks in, callbacks out. Only call_soon_threadsafe may be called from another thread.
-
-Public API: Reactor(selector=None) with time(), call_soon, call_later, call_at, call_soon_threadsafe,
-add_reader, add_writer, remove_reader, remove_writer, run(), stop(), close(), is_running(), is_closed(),
-handle_error(handle, exc); Handle and Timer (cancel()); ReactorClosed.
 """
 from __future__ import annotations
 

@@ -6,8 +6,8 @@ Timers between passes; `Trigger` lets other threads hand calls to that loop. Und
 """
 from __future__ import annotations
 
-from legacy.dispatcher.client import DEFAULT_LOGIN_TIMEOUT, LOCAL_CLOSE, MAX_UNSENT, GaduClient
+from legacy.dispatcher.client import LOCAL_CLOSE, GaduClient
 from legacy.dispatcher.timers import Timer, Timers, run
 from legacy.dispatcher.trigger import Trigger
 
-__all__ = ["DEFAULT_LOGIN_TIMEOUT", "LOCAL_CLOSE", "MAX_UNSENT", "GaduClient", "Timer", "Timers", "Trigger", "run"]
+__all__ = ["LOCAL_CLOSE", "GaduClient", "Timer", "Timers", "Trigger", "run"]

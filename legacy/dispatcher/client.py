@@ -2,35 +2,30 @@
 
 The bytes are gadu's: asynchat cuts the stream at the 8-byte header and then at the body length, and
 each piece goes to gadu.client.ClientConnection, which decides everything the protocol decides.
-This module holds only the I/O: the socket, the terminators, the timers and the handler calls.
+This module holds only the I/O: the socket, the terminators, the one timer the core asks for and
+the handler calls.
 """
 from __future__ import annotations
 
-import functools
 import logging
 import socket
 import sys
+import time
 from typing import Any, Callable, Iterable, Optional, Tuple, Union
 
 from compat import asynchat
 from gadu import events as ev
 from gadu.client import ClientConnection, ClientState, Contact
-from gadu.errors import LocalProtocolError, ProtocolError
+from gadu.errors import ConnectionClosed, LoginRefused, LoginTimeout, WriteBufferFull
 from gadu.hashing import GG_LOGIN_HASH_SHA1
-from gadu.limits import HEADER_SIZE
+from gadu.limits import CLOSE_TIMEOUT, HEADER_SIZE, LOGIN_TIMEOUT, WRITE_LIMIT
 from gadu.packetlog import PacketLog
 from gadu.packets import GG_CLASS_CHAT, GG_STATUS_AVAIL, GG_USER_NORMAL, HEADER
 
-__all__ = ["DEFAULT_LOGIN_TIMEOUT", "LOCAL_CLOSE", "MAX_UNSENT", "GaduClient"]
+__all__ = ["LOCAL_CLOSE", "GaduClient"]
 
 _log = logging.getLogger("legacy.dispatcher")
 
-#: Seconds from connect() to the login verdict; after a refusal, logoff or GG_DISCONNECTING, the
-#: same time is given to the server to close the stream.
-DEFAULT_LOGIN_TIMEOUT = 30.0
-#: Bytes pushed and not yet taken by the kernel before we give up on a server that does not read
-#: (the reference server's own write limit: the queue must not grow without bound).
-MAX_UNSENT = 4 * 1024 * 1024
 #: Closed.reason when our side closes the connection (close(), abort(), asyncore.close_all()).
 LOCAL_CLOSE = "the client closed the connection"
 
@@ -55,25 +50,22 @@ class GaduClient(asynchat.async_chat):
         *,
         map: dict,
         timers: _TimerSource,
-        hash_type: int = GG_LOGIN_HASH_SHA1,
+        hash_type: Union[str, int] = GG_LOGIN_HASH_SHA1,
         status: int = GG_STATUS_AVAIL,
         description: str = "",
-        login_timeout: float = DEFAULT_LOGIN_TIMEOUT,
+        login_timeout: float = LOGIN_TIMEOUT,
         ping_interval: Optional[float] = None,
+        close_timeout: float = CLOSE_TIMEOUT,
         log_packets: bool = False,
         label: Optional[str] = None,
     ) -> None:
-        if not login_timeout > 0:
-            raise ValueError(f"login_timeout must be a positive number of seconds, got {login_timeout!r}")
-        if ping_interval is not None and not ping_interval > 0:
-            raise ValueError(f"ping_interval must be positive seconds or None (off), got {ping_interval!r}")
-        # Refuses a bad uin, password, status or description before a socket exists.
+        # Refuses a bad uin, password, status, description or timeout before a socket exists. The
+        # login timeout counts from here: connect_to() follows at once.
         self.connection = ClientConnection(uin, password, hash_type=hash_type, status=status,
-                                           description=description)
+                                           description=description, login_timeout=login_timeout,
+                                           ping_interval=ping_interval, close_timeout=close_timeout)
         self.uin = uin
         self.label = label if label is not None else f"uin={uin}"
-        self.login_timeout = login_timeout
-        self.ping_interval = ping_interval
         self.timers = timers
         self.packet_log = (PacketLog("client", self.label, logging.getLogger("gadu.client.packets"))
                            if log_packets else None)
@@ -82,8 +74,8 @@ class GaduClient(asynchat.async_chat):
         self._in_body = False
         self._unsent = 0
         self._finished = False
-        self._deadline: Any = None  # login verdict, then the server's close
-        self._keep_alive: Any = None
+        self._timer: Any = None  # the one timer, at the core's deadline (or earlier: see _arm_timer)
+        self._timer_when: Optional[float] = None
         super().__init__(map=map)
         self.set_terminator(HEADER_SIZE)
 
@@ -97,7 +89,7 @@ class GaduClient(asynchat.async_chat):
         self.create_socket(family, socket.SOCK_STREAM)
         # Small packets each carry a request or an answer: no Nagle delay (asyncio does the same).
         self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._deadline = self._later(self.login_timeout, self._deadline_passed)
+        self._arm_timer()
         try:
             self.connect(address)
         except OSError as exc:
@@ -174,19 +166,19 @@ class GaduClient(asynchat.async_chat):
         self._finish(ev.Closed(clean=False, reason=reason))
 
     def _feed(self, data: bytes) -> None:
-        try:
-            events, error = self.connection.receive_data(data), None
-        except ProtocolError as exc:
-            events, error = exc.events, exc  # what came whole before the bad bytes is still delivered
+        self._run_core(self.connection.receive_data(data))
+
+    def _run_core(self, events: Iterable[ev.Event]) -> None:
+        """What the core said (events, the last a Closed when it ended the session): its own answers
+        go out first (the login, receipts, the keep-alive ping), then the handlers run."""
         answer = self.connection.data_to_send()
-        if answer and not self._write(answer):  # the login, or a message receipt, before any handler
+        if answer and not self._write(answer):
             return
         for event in events:
             if self._finished:
                 return  # a handler closed the connection
             self._dispatch(event)
-        if error is not None and not self._finished:
-            self._finish(ev.Closed(clean=False, reason=str(error)))
+        self._arm_timer()
 
     def _dispatch(self, event: ev.Event) -> None:
         if isinstance(event, ev.MessageReceived):
@@ -203,33 +195,35 @@ class GaduClient(asynchat.async_chat):
             self.on_pong()
         elif isinstance(event, ev.LoginOk):
             self.logged_in = True
-            self._cancel_deadline()
-            if self.ping_interval is not None:
-                self._keep_alive = self._later(self.ping_interval, self._ping_due)
             self.on_login_ok()
         elif isinstance(event, ev.LoginFailed):
-            self._expect_close()
-            self.on_login_failed("the server refused the login: wrong password or unknown uin")
+            self.on_login_failed(str(LoginRefused(self.uin, event.reason)))
         elif isinstance(event, ev.Disconnecting):
-            self._expect_close()
             self.on_disconnecting()
         elif isinstance(event, ev.Closed):
+            if isinstance(event.error, LoginTimeout):
+                self.on_login_failed(event.reason)
             self._finish(event)
 
     # --- writing ------------------------------------------------------------------------------------
 
     def push(self, data: bytes) -> None:
         """Queue whole frames; asynchat writes them in order, so packets never interleave."""
-        if self._finished:
-            raise LocalProtocolError(f"{self.label}: the connection is closed; nothing more can be sent")
+        self._check_open()
         if not self._write(data):
-            raise LocalProtocolError(f"{self.label}: the server stopped reading; the connection was closed")
+            raise WriteBufferFull(f"{self.label}: the server stopped reading; the connection was closed")
+
+    def _check_open(self) -> None:
+        if self._finished:
+            raise ConnectionClosed(f"{self.label}: the connection is closed; nothing more can be sent")
 
     def _write(self, data: bytes) -> bool:
-        """push() for the client's own answers: False (and the connection closed) past MAX_UNSENT."""
-        if self._unsent + len(data) > MAX_UNSENT:
+        """push() for the client's own answers: False (and the connection closed) past WRITE_LIMIT."""
+        if not data:
+            return True  # a send the core dropped: the server has ended the session
+        if self._unsent + len(data) > WRITE_LIMIT:
             self._finish(ev.Closed(clean=False, reason=(
-                f"the server is not reading: {self._unsent} bytes are still unsent (limit {MAX_UNSENT})")))
+                f"the server is not reading: {self._unsent} bytes are still unsent (limit {WRITE_LIMIT})")))
             return False
         if self.packet_log is not None:
             self.packet_log.outgoing(data)
@@ -243,16 +237,15 @@ class GaduClient(asynchat.async_chat):
         return sent
 
     def _send(self, make: Callable[..., bytes], *args: Any) -> None:
-        if self._finished:
-            raise LocalProtocolError(f"{self.label}: the connection is closed; nothing more can be sent")
+        self._check_open()
         self.push(make(*args))
+        self._arm_timer()
 
     # --- the user's calls ---------------------------------------------------------------------------
 
     def send_message(self, recipient: int, text: str, msgclass: int = GG_CLASS_CHAT) -> int:
         """Send a message; returns its seq, which the on_ack event for it carries."""
-        if self._finished:
-            raise LocalProtocolError(f"{self.label}: the connection is closed; nothing more can be sent")
+        self._check_open()
         data, seq = self.connection.send_message(recipient, text, msgclass)
         self.push(data)
         return seq
@@ -281,7 +274,6 @@ class GaduClient(asynchat.async_chat):
     def logoff(self, description: str = "") -> None:
         """Go NOT_AVAIL (with a description, NOT_AVAIL_DESCR); the server then closes: a clean Closed."""
         self._send(self.connection.send_logoff, description)
-        self._expect_close()
 
     def abort(self) -> None:
         """Drop the connection now; on_disconnect follows with Closed(clean=False)."""
@@ -291,49 +283,28 @@ class GaduClient(asynchat.async_chat):
         """asyncore's close() (also what asyncore.close_all() calls): ends the session for good."""
         self._finish(ev.Closed(clean=False, reason=LOCAL_CLOSE))
 
-    # --- timers -----------------------------------------------------------------------------------
+    # --- the one timer -------------------------------------------------------------------------
 
-    def _later(self, delay: float, callback: Callable[[], None]) -> Any:
-        return self.timers.call_later(delay, functools.partial(self._guarded, callback))
+    def _arm_timer(self) -> None:
+        """Arm one timer for the core's deadline. A timer already armed for an earlier moment stays:
+        when it fires the core does nothing yet, and the timer is armed again."""
+        when = self.connection.get_timer()
+        if self._finished or when is None or (self._timer is not None and self._timer_when <= when):
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_when = when
+        self._timer = self.timers.call_later(max(0.0, when - time.monotonic()), self._timer_fired)
 
-    def _guarded(self, callback: Callable[[], None]) -> None:
-        # A timer runs outside asyncore's handlers: its errors get the same treatment as theirs.
-        try:
-            callback()
-        except Exception:
-            self.handle_error()
-
-    def _deadline_passed(self) -> None:
-        self._deadline = None
+    def _timer_fired(self) -> None:
+        self._timer = None
         if self._finished:
             return
-        state = self.connection.state
-        if state in (ClientState.CONNECTING, ClientState.LOGGING_IN):
-            reason = f"no login verdict from the server within {self.login_timeout:g} s"
-            self.on_login_failed(reason)
-        else:
-            reason = f"the server did not close the connection within {self.login_timeout:g} s, as it should"
-        self._finish(ev.Closed(clean=False, reason=reason))
-
-    def _expect_close(self) -> None:
-        # The server is to close the stream now; it gets one login timeout to do so.
-        self._cancel_deadline()
-        if self._keep_alive is not None:
-            self._keep_alive.cancel()
-            self._keep_alive = None
-        self._deadline = self._later(self.login_timeout, self._deadline_passed)
-
-    def _cancel_deadline(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-
-    def _ping_due(self) -> None:
-        self._keep_alive = None
-        if self._finished or self.connection.state is not ClientState.CONNECTED:
-            return
-        if self._write(self.connection.send_ping()):
-            self._keep_alive = self._later(self.ping_interval, self._ping_due)
+        # A timer runs outside asyncore's handlers: its errors get the same treatment as theirs.
+        try:
+            self._run_core(self.connection.handle_timer(time.monotonic()))
+        except Exception:
+            self.handle_error()
 
     # --- the end ------------------------------------------------------------------------------------
 
@@ -342,10 +313,9 @@ class GaduClient(asynchat.async_chat):
         if self._finished:
             return
         self._finished = True
-        self._cancel_deadline()
-        if self._keep_alive is not None:
-            self._keep_alive.cancel()
-            self._keep_alive = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self.discard_buffers()  # stops asynchat's read loop over what is left of the last recv()
         self._frame.clear()
         self._unsent = 0
@@ -353,9 +323,14 @@ class GaduClient(asynchat.async_chat):
         self.on_disconnect(closed)
 
     @property
-    def closed(self) -> bool:
+    def is_closed(self) -> bool:
         """True once the connection has ended (on_disconnect has been called or is being called)."""
         return self._finished
+
+    @property
+    def state(self) -> ClientState:
+        """The core's state (gadu.client.ClientState)."""
+        return self.connection.state
 
     # --- handlers to override -----------------------------------------------------------------------
 

@@ -1,36 +1,11 @@
 """The GG client in async/await on asyncio (variant "aio"): the target of the migration.
 
-GGClient and its errors from client.py; GGProtocol, the asyncio.BufferedProtocol underneath, from
-protocol.py. See GGClient's docstring for the API.
+GGClient from client.py; GGProtocol, the asyncio.BufferedProtocol underneath, from protocol.py. See
+GGClient's docstring for the API; the errors it raises are gadu.errors', its limits gadu.limits'.
 """
 from __future__ import annotations
 
-from .client import (
-    CLOSE_TIMEOUT,
-    CONNECT_TIMEOUT,
-    HASH_TYPES,
-    LOGIN_TIMEOUT,
-    LOGOFF_TIMEOUT,
-    EventStream,
-    GGClient,
-    LoginError,
-    LoginRefused,
-    LoginTimeout,
-)
-from .protocol import EVENT_BACKLOG, ConnectionClosedError, GGProtocol
+from .client import EventStream, GGClient
+from .protocol import GGProtocol
 
-__all__ = [
-    "CLOSE_TIMEOUT",
-    "CONNECT_TIMEOUT",
-    "EVENT_BACKLOG",
-    "HASH_TYPES",
-    "LOGIN_TIMEOUT",
-    "LOGOFF_TIMEOUT",
-    "ConnectionClosedError",
-    "EventStream",
-    "GGClient",
-    "GGProtocol",
-    "LoginError",
-    "LoginRefused",
-    "LoginTimeout",
-]
+__all__ = ["EventStream", "GGClient", "GGProtocol"]

@@ -1,8 +1,8 @@
 """GGClient: the Gadu-Gadu client in async/await on asyncio, where the migration ends.
 
 `async with GGClient(host, port) as client`, `await client.login(...)`, `async for event in
-client.events()`. Every byte is gadu's (gadu.client.ClientConnection); the callbacks asyncio calls
-are in protocol.py. This module holds the coroutines and the timeouts, no protocol of its own.
+client.events()`. Every byte and every deadline is gadu's (gadu.client.ClientConnection); the
+callbacks asyncio calls are in protocol.py. This module holds the coroutines, no protocol of its own.
 """
 from __future__ import annotations
 
@@ -12,49 +12,12 @@ from typing import Any, Iterable, Optional, Union
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.client import ClientConnection, ClientState, Contact
-from gadu.errors import LocalProtocolError
-from gadu.hashing import GG_LOGIN_HASH_GG32, GG_LOGIN_HASH_SHA1
+from gadu.errors import ConnectionClosed, LocalProtocolError, LoginError, LoginRefused, LoginTimeout
+from gadu.limits import CLOSE_TIMEOUT, CONNECT_TIMEOUT, EVENT_BACKLOG, LOGIN_TIMEOUT
 
-from .protocol import EVENT_BACKLOG, ConnectionClosedError, GGProtocol
+from .protocol import GGProtocol
 
-__all__ = [
-    "CLOSE_TIMEOUT",
-    "CONNECT_TIMEOUT",
-    "HASH_TYPES",
-    "LOGIN_TIMEOUT",
-    "LOGOFF_TIMEOUT",
-    "EventStream",
-    "GGClient",
-    "LoginError",
-    "LoginRefused",
-    "LoginTimeout",
-]
-
-#: hash_type names for login(); the values are GG_LOGIN80's hash_type field (protocol.html 1.3).
-HASH_TYPES = {"sha1": GG_LOGIN_HASH_SHA1, "gg32": GG_LOGIN_HASH_GG32}
-#: libgadu gives connecting and logging in 30 s (sess->timeout, PROTOCOL-NOTES 0).
-CONNECT_TIMEOUT = 30.0
-LOGIN_TIMEOUT = 30.0
-#: libgadu waits 5 s for the server to close after a NOT_AVAIL logoff (PROTOCOL-NOTES 0).
-LOGOFF_TIMEOUT = 5.0
-#: How long aclose() lets queued data drain before it aborts.
-CLOSE_TIMEOUT = 5.0
-
-
-class LoginError(Exception):
-    """The login did not succeed; `reason` says why. The connection is closed or closing."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class LoginRefused(LoginError):
-    """The server said no (GG_LOGIN80_FAILED or GG_LOGIN_FAILED): wrong password or unknown uin."""
-
-
-class LoginTimeout(LoginError):
-    """No verdict within the login timeout; the client aborted the connection."""
+__all__ = ["EventStream", "GGClient"]
 
 
 class EventStream:
@@ -72,15 +35,6 @@ class EventStream:
         if self._protocol.ended:
             raise StopAsyncIteration
         return await self._protocol.next_event()
-
-
-def _hash_type(hash_type: Union[str, int]) -> int:
-    if isinstance(hash_type, str):
-        try:
-            return HASH_TYPES[hash_type.lower()]
-        except KeyError:
-            raise ValueError(f"unknown hash type {hash_type!r}: use one of {sorted(HASH_TYPES)}") from None
-    return hash_type  # ClientConnection refuses a number that is not a GG_LOGIN_HASH_* value
 
 
 class GGClient:
@@ -129,12 +83,12 @@ class GGClient:
         if self._protocol is not None:
             raise LocalProtocolError("this client has already connected; make a new GGClient to reconnect")
         loop = asyncio.get_running_loop()
-        protocol = GGProtocol(loop, label=self.label, log_packets=self.log_packets,
-                              ping_interval=self.ping_interval, event_backlog=self.event_backlog)
+        protocol = GGProtocol(loop, label=self.label, log_packets=self.log_packets, event_backlog=self.event_backlog)
         self._protocol = protocol
         if self._abort_reason is not None:
             protocol.connect_failed(self._abort_reason)
-            raise ConnectionClosedError(protocol.closed.result())
+            closed = protocol.closed.result()
+            raise ConnectionClosed(f"the connection is closed: {closed.reason}", closed)
         where = f"{self.host}:{self.port}"
         try:
             await asyncio.wait_for(loop.create_connection(lambda: protocol, self.host, self.port),
@@ -183,32 +137,32 @@ class GGClient:
 
     async def login(self, uin: int, password: Union[str, bytes], *, hash_type: Union[str, int] = "sha1",
                     status: int = pk.GG_STATUS_AVAIL, description: str = "",
-                    timeout: Optional[float] = LOGIN_TIMEOUT) -> None:
+                    login_timeout: float = LOGIN_TIMEOUT, close_timeout: float = CLOSE_TIMEOUT) -> None:
         """Log in: returns once the server accepts; raises LoginRefused, LoginTimeout (the connection is
-        then aborted) or LoginError (the connection ended first). The timeout covers GG_WELCOME too."""
+        then aborted) or LoginError (the connection ended first). The timeout covers GG_WELCOME too.
+        After the session's end (logoff, refusal, GG_DISCONNECTING) the server gets `close_timeout`."""
         protocol = self._connected()
         if protocol.login_started:
             raise LocalProtocolError("login() was already called on this connection")
-        conn = ClientConnection(uin, password, hash_type=_hash_type(hash_type), status=status,
-                                description=description)
+        loop = asyncio.get_running_loop()
+        conn = ClientConnection(uin, password, hash_type=hash_type, status=status, description=description,
+                                login_timeout=login_timeout, ping_interval=self.ping_interval,
+                                close_timeout=close_timeout, monotonic=loop.time)
         self.uin = uin
         if protocol.packet_log is not None:
             protocol.packet_log.owner = f"{self.label} uin={uin}"
-        verdict = protocol.start_login(conn)
         try:
-            outcome = await asyncio.wait_for(verdict, timeout)
-        except asyncio.TimeoutError:
-            reason = f"no login verdict from the server within {timeout:.3g} s"
-            protocol.abort(reason)
-            raise LoginTimeout(reason) from None
+            outcome = await protocol.start_login(conn)
         except asyncio.CancelledError:
             protocol.abort("login() was cancelled")
             raise
         if type(outcome) is ev.LoginOk:
             return
         if type(outcome) is ev.LoginFailed:
-            raise LoginRefused(f"the server refused the login of uin {uin}: wrong password or unknown uin")
+            raise LoginRefused(uin, outcome.reason)
         assert isinstance(outcome, ev.Closed)
+        if isinstance(outcome.error, LoginTimeout):
+            raise outcome.error
         raise LoginError(f"the connection ended before the login verdict: {outcome.reason}")
 
     # --- events ------------------------------------------------------------------------------
@@ -218,7 +172,7 @@ class GGClient:
         return EventStream(self._connected())
 
     async def next_event(self) -> ev.Event:
-        """The next event; ConnectionClosedError once the Closed event has been taken."""
+        """The next event; ConnectionClosed once the Closed event has been taken."""
         return await self._connected().next_event()
 
     async def wait_closed(self) -> ev.Closed:
@@ -246,7 +200,7 @@ class GGClient:
     async def wait_ack(self, seq: int, timeout: Optional[float] = None) -> ev.MessageAck:
         """The server's ack for the message sent with `seq` (at once if it has arrived).
 
-        KeyError when no ack is expected for it; ConnectionClosedError when the connection ends first;
+        KeyError when no ack is expected for it; ConnectionClosed when the connection ends first;
         asyncio.TimeoutError after `timeout` seconds (the ack can still be waited for later).
         """
         protocol = self._connected()
@@ -262,8 +216,8 @@ class GGClient:
         """GG_NEW_STATUS80. Going NOT_AVAIL is logoff()."""
         await self._send(self._connected().check_open().send_status(status, description))
 
-    async def notify(self, contacts: Iterable[Contact]) -> None:
-        """Send the contact list (uins or NotifyEntry); the reply comes as ContactsReply events."""
+    async def send_contacts(self, contacts: Iterable[Contact]) -> None:
+        """The whole contact list (uins or NotifyEntry); the online contacts come as ContactsReply events."""
         await self._send(self._connected().check_open().send_contacts(contacts))
 
     async def add_contact(self, uin: int, user_type: int = pk.GG_USER_NORMAL) -> None:
@@ -272,7 +226,7 @@ class GGClient:
     async def remove_contact(self, uin: int, user_type: int = pk.GG_USER_NORMAL) -> None:
         await self._send(self._connected().check_open().send_remove_contact(uin, user_type))
 
-    async def typing(self, recipient: int, length: int) -> None:
+    async def send_typing(self, recipient: int, length: int) -> None:
         """Tell `recipient` we have typed `length` characters (0: we stopped)."""
         await self._send(self._connected().check_open().send_typing(recipient, length))
 
@@ -282,15 +236,16 @@ class GGClient:
 
     # --- ending ------------------------------------------------------------------------------
 
-    def logoff(self, description: str = "", timeout: float = LOGOFF_TIMEOUT) -> asyncio.Future[ev.Closed]:
+    def logoff(self, description: str = "") -> asyncio.Future[ev.Closed]:
         """Go NOT_AVAIL (NOT_AVAIL_DESCR with a description) now and let the server close.
 
         The packet is written before this returns; await the result for the Closed event (clean when
-        the server closed as expected). A server that has not closed within `timeout` is cut off.
+        the server closed as expected). A server that has not closed within login()'s close_timeout
+        is cut off.
         """
         protocol = self._connected()
         protocol.write(protocol.check_open().send_logoff(description))
-        protocol.abort_later(timeout, f"the server did not close the connection within {timeout:.3g} s of the logoff")
+        protocol.arm_timer()
         return asyncio.shield(protocol.closed)
 
     def abort(self, reason: str = "aborted by the client") -> None:

@@ -2,7 +2,8 @@
 
 Bytes arrive through asyncio.BufferedProtocol into one reused buffer and go straight into the gadu
 core (gadu.client.ClientConnection); its events go to a deque the client reads, its own answers go
-back out. No coroutine lives here: only what the loop calls, and the futures the client awaits.
+back out, and one loop timer is armed at the core's deadline. No coroutine lives here: only what the
+loop calls, and the futures the client awaits.
 """
 from __future__ import annotations
 
@@ -13,33 +14,17 @@ import threading
 from typing import Deque, Dict, List, Optional, Sequence
 
 from gadu import events as ev
-from gadu.client import ClientConnection, ClientState
-from gadu.errors import LocalProtocolError, ProtocolError
-from gadu.limits import HEADER_SIZE, MAX_FRAME
+from gadu.client import ClientConnection
+from gadu.errors import ConnectionClosed, LocalProtocolError
+from gadu.limits import ACK_BACKLOG, EVENT_BACKLOG, HEADER_SIZE, MAX_FRAME, WRITE_LIMIT
 from gadu.packetlog import PacketLog
 
-__all__ = [
-    "ACK_BACKLOG",
-    "EVENT_BACKLOG",
-    "READ_BUFFER_SIZE",
-    "WRITE_LIMIT",
-    "ConnectionClosedError",
-    "GGProtocol",
-]
+__all__ = ["READ_BUFFER_SIZE", "GGProtocol"]
 
 #: The reused read buffer: a whole frame (8 + 65535 bytes) fits in one read, and it is allocated once
 #: per thread and shared by that thread's connections (see _thread_read_view), where asyncio's plain
 #: Protocol allocates (and glibc maps and unmaps) 256 KiB on every read.
 READ_BUFFER_SIZE = 128 * 1024
-#: Events kept for a reader that falls behind; past it the client stops reading from the server
-#: (backpressure, as asyncio's StreamReader does past its limit) until events() catches up.
-EVENT_BACKLOG = 4096
-#: Acks kept for wait_ack() after they arrived; the oldest unclaimed ones go first.
-ACK_BACKLOG = 4096
-#: Bytes queued for a server that does not read before the connection is given up: writes that the
-#: application awaits stop at the high-water mark (drain), so only the core's automatic receipts and
-#: the keep-alive can pass it, and only a server that never reads lets them pile up this far.
-WRITE_LIMIT = 4 * 1024 * 1024
 #: Bytes a server may send before login() hands them to the core: one whole frame (the GG_WELCOME).
 _EARLY_LIMIT = HEADER_SIZE + MAX_FRAME
 
@@ -61,12 +46,8 @@ _LoginOk = ev.LoginOk
 _LoginFailed = ev.LoginFailed
 
 
-class ConnectionClosedError(ConnectionError):
-    """The connection has ended; `closed` is its Closed event (clean or not, and why)."""
-
-    def __init__(self, closed: ev.Closed) -> None:
-        super().__init__(f"the connection is closed: {closed.reason}")
-        self.closed = closed
+def _closed_error(closed: ev.Closed) -> ConnectionClosed:
+    return ConnectionClosed(f"the connection is closed: {closed.reason}", closed)
 
 
 class GGProtocol(asyncio.BufferedProtocol):
@@ -79,16 +60,15 @@ class GGProtocol(asyncio.BufferedProtocol):
 
     # Slots: one of these per session, 10,000 idle ones in a process are the bench's D scenario.
     __slots__ = ("_ack_waiters", "_acks", "_close_timer", "_drain_waiters", "_early", "_end_delivered", "_ending",
-                 "_event_backlog", "_event_waiter", "_events", "_ping_handle", "_reading_paused", "_unacked",
-                 "_verdict", "_view", "_write_paused", "closed", "conn", "loop", "packet_log", "ping_interval",
+                 "_event_backlog", "_event_waiter", "_events", "_reading_paused", "_timer", "_timer_when",
+                 "_unacked", "_verdict", "_view", "_write_paused", "closed", "conn", "loop", "packet_log",
                  "transport")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, *, label: str = "aio", log_packets: bool = False,
-                 ping_interval: Optional[float] = None, event_backlog: int = EVENT_BACKLOG) -> None:
+                 event_backlog: int = EVENT_BACKLOG) -> None:
         self.loop = loop
         self.transport: Optional[asyncio.Transport] = None
         self.conn: Optional[ClientConnection] = None
-        self.ping_interval = ping_interval
         self.packet_log = (
             PacketLog("client", label, logging.getLogger("gadu.client.packets")) if log_packets else None
         )
@@ -105,7 +85,9 @@ class GGProtocol(asyncio.BufferedProtocol):
         self._ack_waiters: Dict[int, asyncio.Future[ev.MessageAck]] = {}
         self._write_paused = False
         self._drain_waiters: List[asyncio.Future[None]] = []  # a list: an empty deque costs 600 bytes
-        self._ping_handle: Optional[asyncio.TimerHandle] = None
+        #: The one timer at the core's deadline (or earlier: see _arm_timer); and aclose()'s drain bound.
+        self._timer: Optional[asyncio.TimerHandle] = None
+        self._timer_when = 0.0
         self._close_timer: Optional[asyncio.TimerHandle] = None
         #: The first reason the connection is ending for; reported as the Closed event.
         self._ending: Optional[ev.Closed] = None
@@ -145,15 +127,15 @@ class GGProtocol(asyncio.BufferedProtocol):
         closed = self._ending if self._ending is not None else self._end_of_stream(exc)
         self._ending = closed
         self.transport = None
-        for handle in (self._ping_handle, self._close_timer):
+        for handle in (self._timer, self._close_timer):
             if handle is not None:
                 handle.cancel()
-        self._ping_handle = self._close_timer = None
+        self._timer = self._close_timer = None
         self._events.append(closed)
         self._wake_reader()
         if self._verdict is not None and not self._verdict.done():
             self._verdict.set_result(closed)
-        error = ConnectionClosedError(closed)
+        error = _closed_error(closed)
         waiters = list(self._ack_waiters.values()) + list(self._drain_waiters)
         self._ack_waiters.clear()
         self._drain_waiters.clear()
@@ -178,17 +160,41 @@ class GGProtocol(asyncio.BufferedProtocol):
     def _receive(self, data: memoryview) -> None:
         conn = self.conn
         assert conn is not None
-        try:
-            events, error = conn.receive_data(data), None
-        except ProtocolError as exc:
-            events, error = exc.events, exc  # what came whole before the bad bytes is still delivered
+        self._run_core(conn.receive_data(data))
+
+    def _run_core(self, events: List[ev.Event]) -> None:
+        """What the core said: its own bytes go out first (the login, receipts, the keep-alive ping),
+        then the events; a Closed among them (the core ended the session: bad bytes, a timeout) drops
+        the connection, and connection_lost reports it as the last event."""
+        conn = self.conn
+        assert conn is not None
         answer = conn.data_to_send()
         if answer:
             self.write(answer)
         if events:
-            self._deliver(events)
-        if error is not None:
-            self.abort(str(error))
+            if type(events[-1]) is ev.Closed:
+                self._abort_with(events.pop())  # type: ignore[arg-type]
+            if events:
+                self._deliver(events)
+        self.arm_timer()
+
+    def arm_timer(self) -> None:
+        """Arm one loop timer for the core's deadline (on the loop's clock). A timer already armed for
+        an earlier moment stays: when it fires the core does nothing yet, and it is armed again."""
+        conn = self.conn
+        when = conn.get_timer() if conn is not None else None
+        if self.transport is None or when is None or (self._timer is not None and self._timer_when <= when):
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_when = when
+        self._timer = self.loop.call_at(when, self._timer_fired)
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        conn = self.conn
+        if conn is not None and self._ending is None:
+            self._run_core(conn.handle_timer(self.loop.time()))
 
     def _deliver(self, events: Sequence[ev.Event]) -> None:
         append = self._events.append
@@ -210,12 +216,8 @@ class GGProtocol(asyncio.BufferedProtocol):
         if conn is None:
             closed = ev.Closed(False, "the connection closed before login()")
         else:
-            try:
-                events = conn.receive_data(b"")
-            except ProtocolError as error:  # the stream ended mid-packet
-                closed = ev.Closed(False, str(error))
-            else:
-                closed = events[0] if events else ev.Closed(False, "the connection closed")
+            events = conn.receive_data(b"")
+            closed = events[-1] if events else ev.Closed(False, "the connection closed")  # type: ignore[assignment]
         if exc is not None and not closed.clean:
             closed = ev.Closed(False, f"{closed.reason} ({exc})")
         return closed
@@ -231,7 +233,7 @@ class GGProtocol(asyncio.BufferedProtocol):
         if not events:
             if self._end_delivered:
                 assert self._ending is not None
-                raise ConnectionClosedError(self._ending)
+                raise _closed_error(self._ending)
             if self._event_waiter is not None:
                 raise RuntimeError("another coroutine is already waiting for this client's next event")
             waiter = self.loop.create_future()
@@ -267,6 +269,8 @@ class GGProtocol(asyncio.BufferedProtocol):
         early, self._early = self._early, None
         if early and self._ending is None:
             self._receive(memoryview(early))
+        else:
+            self.arm_timer()
         return verdict
 
     @property
@@ -277,17 +281,6 @@ class GGProtocol(asyncio.BufferedProtocol):
         verdict = self._verdict
         if verdict is not None and not verdict.done():
             verdict.set_result(event)
-        if type(event) is _LoginOk and self.ping_interval is not None:
-            self._ping_handle = self.loop.call_later(self.ping_interval, self._keepalive)
-
-    def _keepalive(self) -> None:
-        conn = self.conn
-        if self._ending is not None or conn is None or conn.state is not ClientState.CONNECTED:
-            self._ping_handle = None  # logged off or closing: the keep-alive ends here
-            return
-        self.write(conn.send_ping())
-        assert self.ping_interval is not None
-        self._ping_handle = self.loop.call_later(self.ping_interval, self._keepalive)
 
     # --- acks --------------------------------------------------------------------------------
 
@@ -319,7 +312,7 @@ class GGProtocol(asyncio.BufferedProtocol):
                 f"GG_CLASS_ACK, or its ack was already taken (or dropped after {ACK_BACKLOG} unclaimed)"
             )
         if self._ending is not None:
-            raise ConnectionClosedError(self._ending)
+            raise _closed_error(self._ending)
         if seq in self._ack_waiters:
             raise RuntimeError(f"another coroutine is already waiting for the ack of seq {seq}")
         self._ack_waiters[seq] = waiter
@@ -334,7 +327,7 @@ class GGProtocol(asyncio.BufferedProtocol):
     def check_open(self) -> ClientConnection:
         """The core, for a send; ConnectionClosedError once the connection is ending."""
         if self._ending is not None:
-            raise ConnectionClosedError(self._ending)
+            raise _closed_error(self._ending)
         conn = self.conn
         if conn is None:
             raise LocalProtocolError("cannot send before login(): the connection has no session yet")
@@ -355,7 +348,7 @@ class GGProtocol(asyncio.BufferedProtocol):
     async def drain(self) -> None:
         """Wait while the transport's buffer is above its high-water mark."""
         if self._ending is not None and self.transport is None:
-            raise ConnectionClosedError(self._ending)
+            raise _closed_error(self._ending)
         if not self._write_paused:
             return
         waiter = self.loop.create_future()
@@ -364,23 +357,23 @@ class GGProtocol(asyncio.BufferedProtocol):
 
     def abort(self, reason: str) -> None:
         """End the connection now (unsent data is dropped); Closed(clean=False, reason) follows."""
+        self._abort_with(ev.Closed(False, reason))
+
+    def _abort_with(self, closed: ev.Closed) -> None:
         if self._ending is None:
-            self._ending = ev.Closed(False, reason)
+            self._ending = closed
         if self.transport is not None:
             self.transport.abort()
 
     def close(self, reason: str, timeout: float) -> None:
-        """End the connection once what is queued has been written; abort if that takes over `timeout`."""
+        """End the connection once what is queued has been written; abort if that takes over `timeout`
+        (our own close has no protocol deadline: this bound is the transport's, not the core's)."""
         if self._ending is None:
             self._ending = ev.Closed(False, reason)
         if self.transport is not None:
             self.transport.close()
-            self.abort_later(timeout, reason)
-
-    def abort_later(self, timeout: float, reason: str) -> None:
-        """Abort with `reason` unless the connection is gone within `timeout` seconds."""
-        if self.transport is not None and self._close_timer is None:
-            self._close_timer = self.loop.call_later(timeout, self._abort_late, reason)
+            if self._close_timer is None:
+                self._close_timer = self.loop.call_later(timeout, self._abort_late, reason)
 
     def _abort_late(self, reason: str) -> None:
         self._close_timer = None

@@ -1,4 +1,5 @@
-"""Coroutines as the talk defines them: generator functions that `yield from` futures and other coroutines.
+"""Coroutines as the talk defines them (docs/talk.md#slide-11): generator functions that `yield from`
+futures and other coroutines.
 
 `coroutine` marks a generator function with `types.coroutine`, which lets it `yield from` native
 (async def) coroutines and lets async def code `await` it. `iscoroutine` says what a Task can drive.

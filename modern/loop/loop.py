@@ -243,7 +243,7 @@ class EventLoop:
         self._check_runnable()
         new_task = not isfuture(future)
         future = ensure_future(future, loop=self)
-        # The talk's version added a callback that raised a private _StopError, which unwound
+        # The talk's version (docs/talk.md#slide-9) added a callback that raised a private _StopError, which unwound
         # _run_once and run_forever from inside a Handle. asyncio replaced that (3.5) with stop(): the
         # current pass finishes its callbacks, then run_forever returns. We do the same.
         future.add_done_callback(_run_until_complete_cb)
@@ -301,7 +301,7 @@ class EventLoop:
         if _get_running_loop() is not None:
             raise RuntimeError("Cannot run the event loop while another loop is running")
 
-    # One pass: the talk's slide 10.
+    # One pass: the talk's slide 10 (docs/talk.md#slide-10).
 
     def _run_once(self) -> None:
         ready = self._ready

@@ -34,7 +34,7 @@ def _retry_when_writable(loop: Any, fd: int, fut: Any, retry: Callable[..., None
     fut.add_done_callback(lambda _: handle.cancelled() or loop.remove_writer(fd))
 
 
-# Receiving: the first case the talk's echo server needs.
+# Receiving: the first case the talk's echo server needs (docs/talk.md#slide-12).
 
 def sock_recv(loop: Any, sock: socket.socket, nbytes: int) -> Any:
     """A future of up to `nbytes` bytes from `sock`; b'' means the peer closed its side."""

@@ -117,7 +117,7 @@ class Task(Future):
                 self._must_cancel = False
         return self._num_cancels_requested
 
-    # The engine: the talk's slides 16 and 17.
+    # The engine: the talk's slides 16 and 17 (docs/talk.md#slide-16).
 
     def _step(self, exc: Optional[BaseException] = None) -> None:
         if self._state is not _PENDING:
@@ -152,8 +152,9 @@ class Task(Future):
         except BaseException as error:
             Future.set_exception(self, error)
         else:
-            # Slide 17: what did the coroutine yield? A Future (from Future.__iter__) means "wake me when
-            # you are done"; a bare `yield` means "let the others run once"; anything else is a mistake.
+            # Slide 17 (docs/talk.md#slide-17): what did the coroutine yield? A Future (from
+            # Future.__iter__) means "wake me when you are done"; a bare `yield` means "let the others
+            # run once"; anything else is a mistake.
             blocking = getattr(result, "_asyncio_future_blocking", None)
             if blocking is not None:
                 if result.get_loop() is not loop:

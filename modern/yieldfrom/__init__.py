@@ -1,30 +1,10 @@
 """The GG client as generator coroutines (`yield from`), on modern.loop or, unchanged, on asyncio.
 
-Public API: GGClient (see modern/yieldfrom/client.py for the whole story), ConnectionClosedError,
-LoginTimeout, and the limits the client enforces.
+GGClient (see modern/yieldfrom/client.py for the whole story); the errors it raises are
+gadu.errors' (LoginTimeout, ConnectionClosed, ...), its limits gadu.limits'.
 """
 from __future__ import annotations
 
-from .client import (
-    HASH_TYPES,
-    LOGIN_TIMEOUT,
-    LOGOFF_TIMEOUT,
-    MAX_PENDING_EVENTS,
-    MAX_UNCLAIMED_ACKS,
-    MAX_WRITE_BUFFER,
-    ConnectionClosedError,
-    GGClient,
-    LoginTimeout,
-)
+from .client import GGClient
 
-__all__ = [
-    "HASH_TYPES",
-    "LOGIN_TIMEOUT",
-    "LOGOFF_TIMEOUT",
-    "MAX_PENDING_EVENTS",
-    "MAX_UNCLAIMED_ACKS",
-    "MAX_WRITE_BUFFER",
-    "ConnectionClosedError",
-    "GGClient",
-    "LoginTimeout",
-]
+__all__ = ["GGClient"]

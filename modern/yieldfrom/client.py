@@ -1,13 +1,13 @@
 """GGClient: the GG 8.0 client as generator coroutines (`yield from`), in the PEP 3156 style of 2014.
 
-It is gadu.client.ClientConnection behind a transport and a protocol: the core decides every byte,
-this module only moves bytes, keeps timers (login timeout, keep-alive, logoff) and hands out events.
+It is gadu.client.ClientConnection behind a transport and a protocol: the core decides every byte and
+every deadline; this module only moves bytes, arms the one timer the core asks for and hands out events.
 It uses only the loop methods asyncio also has, and the caller passes the loop, so the very same code
 runs on modern.loop and on asyncio; it imports neither.
 
     client = GGClient(loop, ping_interval=60)
     yield from client.connect("127.0.0.1", 8074)
-    ok = yield from client.login(1001, "alice", hash_type="sha1")
+    yield from client.login(1001, "alice", hash_type="sha1")   # or LoginRefused, LoginTimeout
     seq = client.send_message(1002, "hi")
     ack = yield from client.wait_ack(seq)
     event = yield from client.next_event()
@@ -27,35 +27,11 @@ from compat import coroutine
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.client import ClientConnection, ClientState, Contact
-from gadu.errors import ProtocolError
-from gadu.hashing import GG_LOGIN_HASH_GG32, GG_LOGIN_HASH_SHA1
+from gadu.errors import ConnectionClosed, LoginRefused, LoginTimeout
+from gadu.limits import ACK_BACKLOG, CLOSE_TIMEOUT, EVENT_BACKLOG, LOGIN_TIMEOUT, WRITE_LIMIT
 from gadu.packetlog import PacketLog
 
-__all__ = [
-    "HASH_TYPES",
-    "LOGIN_TIMEOUT",
-    "LOGOFF_TIMEOUT",
-    "MAX_PENDING_EVENTS",
-    "MAX_UNCLAIMED_ACKS",
-    "MAX_WRITE_BUFFER",
-    "ConnectionClosedError",
-    "GGClient",
-    "LoginTimeout",
-]
-
-#: Seconds from login() to the server's verdict, WELCOME included (libgadu's sess->timeout: 30 s).
-LOGIN_TIMEOUT = 30.0
-#: Seconds the server gets to close the connection after our NOT_AVAIL (libgadu: 5 s, PROTOCOL-NOTES 0).
-LOGOFF_TIMEOUT = 5.0
-#: Events waiting for next_event() before the client stops reading from the socket (flow control).
-MAX_PENDING_EVENTS = 1024
-#: Acks of sent messages kept for wait_ack(); past this the oldest unclaimed one is forgotten.
-MAX_UNCLAIMED_ACKS = 4096
-#: Bytes queued for a server that does not read before the client gives up on it.
-MAX_WRITE_BUFFER = 4 * 1024 * 1024
-
-#: The names SessionOptions and the command line use for gadu's hash constants.
-HASH_TYPES: Dict[str, int] = {"sha1": GG_LOGIN_HASH_SHA1, "gg32": GG_LOGIN_HASH_GG32}
+__all__ = ["GGClient"]
 
 packet_logger = logging.getLogger("gadu.client.packets")
 
@@ -65,17 +41,9 @@ _LoginFailed = ev.LoginFailed
 _Closed = ev.Closed
 
 
-class ConnectionClosedError(ConnectionError):
-    """The connection is over (or never began): nothing more can be sent or awaited on it."""
-
-
-class LoginTimeout(TimeoutError):
-    """The server gave no login verdict within the login timeout; the connection has been closed."""
-
-
-# Sentinels a login future can end with besides True/False.
+# The sentinel a login future ends with, besides the LoginOk or LoginFailed event, when the
+# connection ends first.
 _LOGIN_CLOSED = object()
-_LOGIN_TIMED_OUT = object()
 
 
 class _GGProtocol:
@@ -116,15 +84,15 @@ class GGClient:
     """
 
     def __init__(self, loop: Any, *, ping_interval: Optional[float] = None, log_packets: bool = False,
-                 label: Optional[str] = None, max_pending_events: int = MAX_PENDING_EVENTS) -> None:
+                 label: Optional[str] = None, event_backlog: int = EVENT_BACKLOG) -> None:
         if ping_interval is not None and ping_interval <= 0:
             raise ValueError(f"ping_interval must be positive or None, got {ping_interval!r}")
-        if max_pending_events < 1:
-            raise ValueError(f"max_pending_events must be at least 1, got {max_pending_events!r}")
+        if event_backlog < 1:
+            raise ValueError(f"event_backlog must be at least 1, got {event_backlog!r}")
         self._loop = loop
         self.ping_interval = ping_interval
         self.label = label
-        self._max_events = max_pending_events
+        self._max_events = event_backlog
         self._packet_log = PacketLog("client", self, packet_logger) if log_packets else None
         self._conn: Optional[ClientConnection] = None
         self._transport: Any = None
@@ -140,9 +108,8 @@ class GGClient:
         self._acks: Dict[int, Optional[ev.MessageAck]] = {}
         self._awaited_acks: Dict[int, Any] = {}
         self._drain_waiter: Any = None
-        self._login_timer: Any = None
-        self._ping_timer: Any = None
-        self._logoff_timer: Any = None
+        self._timer: Any = None  # the one timer, at the core's deadline (or earlier: see _arm_timer)
+        self._timer_when = 0.0
         # Set once the end is decided (the reason); `_closed` once the socket is gone and Closed is out.
         self._closing: Optional[ev.Closed] = None
         self._closed: Any = loop.create_future()
@@ -184,40 +151,41 @@ class GGClient:
         if self._closing is not None:
             # abort() came while connecting: the transport it could not reach goes now.
             self._transport.abort()
-            raise ConnectionClosedError(self._closing.reason)
+            raise ConnectionClosed(self._closing.reason, self._closing)
 
     @coroutine
     def login(self, uin: int, password: Union[str, bytes], *, hash_type: Union[str, int] = "sha1",
-              status: int = pk.GG_STATUS_AVAIL, description: str = "", timeout: float = LOGIN_TIMEOUT) -> Any:
-        """Log in; True when accepted, False when refused (the server then closes: a clean Closed).
+              status: int = pk.GG_STATUS_AVAIL, description: str = "", login_timeout: float = LOGIN_TIMEOUT,
+              close_timeout: float = CLOSE_TIMEOUT) -> Any:
+        """Log in: returns once the server accepts; raises LoginRefused when it refuses (the server
+        then closes: a clean Closed follows in next_event()).
 
         The login timeout counts from this call over WELCOME and the verdict; when it runs out the
-        connection is closed and LoginTimeout raised. ConnectionClosedError when the connection ends
+        connection is closed and LoginTimeout raised. ConnectionClosed when the connection ends
         before a verdict. Bad arguments (hash type, status, description) raise before anything is sent.
+        After the session's end (logoff, refusal, GG_DISCONNECTING) the server gets `close_timeout`.
         """
         if self._transport is None and self._closing is None:
             raise RuntimeError(f"{self!r}: connect() first")
         if self._conn is not None:
             raise RuntimeError(f"{self!r}: login() may be called once per connection")
         if self._closing is not None:
-            raise ConnectionClosedError(self._closing.reason)
-        hash_constant = HASH_TYPES.get(hash_type) if isinstance(hash_type, str) else hash_type
-        if hash_constant is None:
-            raise ValueError(f"unknown hash type {hash_type!r}: use one of {sorted(HASH_TYPES)}")
-        if timeout is None or timeout <= 0:
-            raise ValueError(f"login timeout must be positive, got {timeout!r}")
-        self._conn = ClientConnection(uin, password, hash_type=hash_constant, status=status,
-                                      description=description)
+            raise ConnectionClosed(self._closing.reason, self._closing)
+        self._conn = ClientConnection(uin, password, hash_type=hash_type, status=status, description=description,
+                                      login_timeout=login_timeout, ping_interval=self.ping_interval,
+                                      close_timeout=close_timeout, monotonic=self._loop.time)
         waiter = self._login_waiter = self._loop.create_future()
-        self._login_timer = self._loop.call_later(timeout, self._login_timed_out, timeout)
+        self._arm_timer()
         self._replay_early()
         verdict = yield from waiter
         self._login_waiter = None
-        if verdict is _LOGIN_TIMED_OUT:
-            raise LoginTimeout(self._closing.reason if self._closing else "login timed out")
+        if type(verdict) is _LoginFailed:
+            raise LoginRefused(uin, verdict.reason)
         if verdict is _LOGIN_CLOSED:
-            raise ConnectionClosedError(self._closing.reason if self._closing else "connection closed")
-        return verdict
+            closing = self._closing
+            if closing is not None and isinstance(closing.error, LoginTimeout):
+                raise closing.error
+            raise ConnectionClosed(closing.reason if closing else "connection closed", closing)
 
     def _replay_early(self) -> None:
         early, self._early = self._early, []
@@ -226,25 +194,19 @@ class GGClient:
         if self._reading_paused and self._closing is None:
             self._set_reading(True)
 
-    def _login_timed_out(self, timeout: float) -> None:
-        self._login_timer = None
-        if self._login_waiter is not None and not self._login_waiter.done():
-            self._login_waiter.set_result(_LOGIN_TIMED_OUT)
-            self._abort(f"login timed out: no verdict from the server within {timeout:g} s")
-
     # --- events ----------------------------------------------------------------------------------
 
     @coroutine
     def next_event(self) -> Any:
         """The next gadu.events object (all but the login verdict, which login() returns).
 
-        Closed is the last one; after it, ConnectionClosedError. One waiter at a time.
+        Closed is the last one; after it, ConnectionClosed. One waiter at a time.
         """
         if self._event_waiter is not None:
             raise RuntimeError(f"{self!r}: another coroutine is already waiting in next_event()")
         if not self._events:
             if self._closed_reported:
-                raise ConnectionClosedError(self._closed.result().reason)
+                raise ConnectionClosed(self._closed.result().reason, self._closed.result())
             self._event_waiter = self._loop.create_future()
             try:
                 event = yield from self._event_waiter
@@ -260,7 +222,7 @@ class GGClient:
     def wait_ack(self, seq: int) -> Any:
         """The MessageAck for the message sent with `seq` (already arrived or yet to come).
 
-        Each ack can be claimed once; next_event() reports it too. ConnectionClosedError when the
+        Each ack can be claimed once; next_event() reports it too. ConnectionClosed when the
         connection ends first.
         """
         if seq not in self._acks:
@@ -269,14 +231,14 @@ class GGClient:
         if ack is not None:
             return ack
         if self._closed_reported:
-            raise ConnectionClosedError(self._closing.reason if self._closing else "connection closed")
+            raise ConnectionClosed(self._closing.reason if self._closing else "connection closed", self._closing)
         future = self._awaited_acks[seq] = self._loop.create_future()
         try:
             ack = yield from future
         finally:
             self._awaited_acks.pop(seq, None)
         if ack is None:
-            raise ConnectionClosedError(self._closing.reason if self._closing else "connection closed")
+            raise ConnectionClosed(self._closing.reason if self._closing else "connection closed", self._closing)
         return ack
 
     def wait_closed(self) -> Any:
@@ -290,7 +252,7 @@ class GGClient:
         data, seq = self._core().send_message(recipient, text, msgclass)
         self._write(data)
         self._acks[seq] = None
-        if len(self._acks) > MAX_UNCLAIMED_ACKS:
+        if len(self._acks) > ACK_BACKLOG:
             # Nobody waits on an entry of this table (wait_ack moves it out first), so dropping the
             # oldest only makes a very late wait_ack fail with a clear KeyError.
             del self._acks[next(iter(self._acks))]
@@ -310,28 +272,22 @@ class GGClient:
     def remove_contact(self, uin: int, user_type: int = pk.GG_USER_NORMAL) -> Any:
         return self._send(self._core().send_remove_contact(uin, user_type))
 
-    def typing(self, recipient: int, length: int) -> Any:
+    def send_typing(self, recipient: int, length: int) -> Any:
         """Tell `recipient` we have typed `length` characters (0: stopped)."""
         return self._send(self._core().send_typing(recipient, length))
 
     def ping(self) -> Any:
         return self._send(self._core().send_ping())
 
-    def logoff(self, description: str = "", timeout: float = LOGOFF_TIMEOUT) -> Any:
+    def logoff(self, description: str = "") -> Any:
         """Go NOT_AVAIL (NOT_AVAIL_DESCR with a description) and let the server close.
 
         Returns the future of the Closed event (clean when the server closes as it should); after
-        `timeout` seconds without that close, the client closes and Closed is not clean.
+        login()'s close_timeout without that close, the client closes and Closed is not clean.
         """
         self._send(self._core().send_logoff(description))
-        self._cancel_ping()
-        if self._closing is None:
-            self._logoff_timer = self._loop.call_later(timeout, self._logoff_timed_out, timeout)
+        self._arm_timer()
         return self._closed
-
-    def _logoff_timed_out(self, timeout: float) -> None:
-        self._logoff_timer = None
-        self._abort(f"the server did not close the connection within {timeout:g} s of the logoff")
 
     @coroutine
     def drain(self) -> Any:
@@ -350,9 +306,9 @@ class GGClient:
 
     def _core(self) -> ClientConnection:
         if self._closing is not None:
-            raise ConnectionClosedError(f"{self!r}: the connection is closed: {self._closing.reason}")
+            raise ConnectionClosed(f"{self!r}: the connection is closed: {self._closing.reason}", self._closing)
         if self._conn is None:
-            raise ConnectionClosedError(f"{self!r}: not logged in: call connect() and login() first")
+            raise ConnectionClosed(f"{self!r}: not logged in: call connect() and login() first")
         return self._conn
 
     def _send(self, data: bytes) -> Any:
@@ -366,8 +322,8 @@ class GGClient:
             self._packet_log.outgoing(data)
         self._transport.write(data)
         queued = self._transport.get_write_buffer_size()
-        if queued > MAX_WRITE_BUFFER:
-            self._abort(f"the server is not reading: {queued} bytes queued, the limit is {MAX_WRITE_BUFFER}")
+        if queued > WRITE_LIMIT:
+            self._abort(f"the server is not reading: {queued} bytes queued, the limit is {WRITE_LIMIT}")
 
     def _drained(self) -> Any:
         if self._drain_waiter is not None:
@@ -422,15 +378,32 @@ class GGClient:
             return
         if self._packet_log is not None:
             self._packet_log.incoming(data)
-        try:
-            events, error = self._conn.receive_data(data), None
-        except ProtocolError as exc:
-            events, error = exc.events, exc  # what came whole before the bad bytes is still delivered
+        self._run_core(self._conn.receive_data(data))
+
+    def _run_core(self, events: List[Any]) -> None:
+        """What the core said (events, the last a Closed when it ended the session): its own bytes
+        go out first (the login, receipts, the keep-alive ping), then the events."""
+        assert self._conn is not None
         self._write(self._conn.data_to_send())
         for event in events:
             self._dispatch(event)
-        if error is not None:
-            self._abort(str(error))
+        self._arm_timer()
+
+    def _arm_timer(self) -> None:
+        """Arm one loop timer for the core's deadline (on the loop's clock). A timer already armed for
+        an earlier moment stays: when it fires the core does nothing yet, and it is armed again."""
+        when = self._conn.get_timer() if self._conn is not None else None
+        if self._closing is not None or when is None or (self._timer is not None and self._timer_when <= when):
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_when = when
+        self._timer = self._loop.call_at(when, self._timer_fired)
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        if self._closing is None and self._conn is not None:
+            self._run_core(self._conn.handle_timer(self._loop.time()))
 
     def _dispatch(self, event: Any) -> None:
         kind = type(event)  # events are final classes: one identity test each, no isinstance
@@ -443,16 +416,16 @@ class GGClient:
             elif seq in self._acks:
                 self._acks[seq] = event
         elif kind is _LoginOk or kind is _LoginFailed:
-            self._cancel_login_timer()
             waiter = self._login_waiter
             if waiter is not None and not waiter.done():
-                waiter.set_result(kind is _LoginOk)
-            if kind is _LoginOk and self.ping_interval is not None:
-                self._ping_timer = self._loop.call_later(self.ping_interval, self._keepalive)
+                waiter.set_result(event)
             return
         elif kind is _Closed:
-            # The core saw the EOF; the transport closes itself and connection_lost reports it.
-            self._closing = event
+            if event.error is None:
+                # The core saw the EOF; the transport closes itself and connection_lost reports it.
+                self._closing = event
+            else:  # the core ended the session (bad bytes, a timeout): drop the connection
+                self._end(event, abort=True)
             return
         self._put_event(event)
 
@@ -465,28 +438,20 @@ class GGClient:
         if len(self._events) >= self._max_events and not isinstance(event, ev.Closed):
             self._set_reading(False)
 
-    def _keepalive(self) -> None:
-        self._ping_timer = None
-        if self._closing is None and self._conn is not None and self._conn.state is ClientState.CONNECTED:
-            self._write(self._conn.send_ping())
-            if self._closing is None:
-                self._ping_timer = self._loop.call_later(self.ping_interval, self._keepalive)
-
     # --- the end ---------------------------------------------------------------------------------
 
-    def _decide_close(self, reason: str) -> None:
+    def _decide_close(self, closed: Union[str, ev.Closed]) -> None:
         if self._closing is None:
-            self._closing = ev.Closed(clean=False, reason=reason)
-        self._cancel_login_timer()
-        self._cancel_ping()
+            self._closing = closed if isinstance(closed, ev.Closed) else ev.Closed(clean=False, reason=closed)
+        self._cancel_timer()
 
     def _abort(self, reason: str) -> None:
         self._end(reason, abort=True)
 
-    def _end(self, reason: str, abort: bool) -> None:
+    def _end(self, closed: Union[str, ev.Closed], abort: bool) -> None:
         if self._closing is not None:
             return
-        self._decide_close(reason)
+        self._decide_close(closed)
         if self._transport is not None:
             if abort:
                 self._transport.abort()
@@ -510,11 +475,7 @@ class GGClient:
         self._closed_reported = True
         closed = self._closing or ev.Closed(clean=False, reason="connection closed")
         self._closing = closed
-        self._cancel_login_timer()
-        self._cancel_ping()
-        if self._logoff_timer is not None:
-            self._logoff_timer.cancel()
-            self._logoff_timer = None
+        self._cancel_timer()
         self._transport = None
         self._early.clear()
         if self._login_waiter is not None and not self._login_waiter.done():
@@ -526,12 +487,7 @@ class GGClient:
         self._put_event(closed)
         self._closed.set_result(closed)
 
-    def _cancel_login_timer(self) -> None:
-        if self._login_timer is not None:
-            self._login_timer.cancel()
-            self._login_timer = None
-
-    def _cancel_ping(self) -> None:
-        if self._ping_timer is not None:
-            self._ping_timer.cancel()
-            self._ping_timer = None
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

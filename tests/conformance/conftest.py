@@ -10,15 +10,16 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from drivers import VARIANTS, driver_class
-from drivers.base import Driver
-from expected import EXPECTED_FAILURES
-from helpers import many_users
-from peer import ScriptedPeer
-from results import ConformanceResults
 
 from gadu.server import ServerThread
 from gadu.server.config import DEMO_USERS, ServerConfig
+
+from .drivers import VARIANTS, driver_class
+from .drivers.base import Driver
+from .expected import EXPECTED_FAILURES
+from .helpers import many_users
+from .peer import ScriptedPeer
+from .results import ConformanceResults
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Tuple
 
-from drivers.base import Driver, Session
-from peer import PeerConnection, ScriptedPeer
-
 from gadu import events as ev
 from gadu import packets as pk
+
+from .drivers.base import Driver, Session
+from .peer import PeerConnection, ScriptedPeer
 
 __all__ = ["MANY_BASE", "SEED", "logged_in_on_peer", "logged_in_on_server", "many_users", "recv_msg"]
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import struct
 
-from helpers import SEED, logged_in_on_peer, recv_msg
-from results import case
-
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.hashing import GG_LOGIN_HASH_SHA1, login_hash_field
+
+from .helpers import SEED, logged_in_on_peer, recv_msg
+from .results import case
 
 
 @case("1.1", "WELCOME split byte by byte", "A GG_WELCOME arriving one byte per write still gets GG_LOGIN80 "
@@ -155,7 +155,7 @@ def test_garbage_before_welcome(driver, peer):
 
 
 @case("1.15", "LOGIN80 is 140 bytes", "Without a description GG_LOGIN80 has the 140-byte body libgadu "
-      "sends (PROTOCOL-NOTES 1), and its header length matches its body.")
+      "sends (docs/protocol.md#packets), and its header length matches its body.")
 def test_login_frame_size(driver, peer):
     driver.open(peer.address, 1001, "alice")
     wire = peer.accept()

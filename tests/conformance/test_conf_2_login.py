@@ -1,15 +1,18 @@
-"""2.x Login: hashes, verdicts, timeouts (protocol.html 1.3; PROTOCOL-NOTES 1 and 3)."""
+"""2.x Login: hashes, verdicts, timeouts.
+
+protocol.html 1.3; docs/protocol.md#packets and docs/protocol.md#minimal-server.
+"""
 from __future__ import annotations
 
 import socket
 import struct
 
-from helpers import SEED, logged_in_on_server, recv_msg
-from results import case
-
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.hashing import GG_LOGIN_HASH_GG32, GG_LOGIN_HASH_SHA1, login_hash_field
+
+from .helpers import SEED, logged_in_on_server, recv_msg
+from .results import case
 
 
 @case("2.1", "SHA1 login", "A SHA1 login with the right password is accepted by the reference server.")
@@ -73,7 +76,7 @@ def test_initial_status_described(driver, peer):
 
 
 @case("2.9", "Features and flags as libgadu", "GG_LOGIN80 announces features 0x2737 and flags 0x00800001 "
-      "(PROTOCOL-NOTES 1), so servers treat us as libgadu.")
+      "(docs/protocol.md#gg_login80-exactly), so servers treat us as libgadu.")
 def test_features_and_flags(driver, peer):
     driver.open(peer.address, 1001, "alice")
     login = peer.accept().welcome()

@@ -1,14 +1,15 @@
-"""3.x Contacts and presence (protocol.html 1.4 and 1.5; PROTOCOL-NOTES 1)."""
+"""3.x Contacts and presence (protocol.html 1.4 and 1.5; docs/protocol.md#packets)."""
 from __future__ import annotations
 
 import pytest
-from helpers import logged_in_on_peer, logged_in_on_server
-from results import case
 
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.errors import DescriptionTooLong
 from gadu.server.config import ECHO_UIN
+
+from .helpers import logged_in_on_peer, logged_in_on_server
+from .results import case
 
 
 @case("3.1", "Empty list", "An empty contact list is sent as GG_LIST_EMPTY (protocol.html 1.5).")

@@ -1,16 +1,20 @@
-"""4.x Messages: send, ack, receive, receipts (protocol.html 1.6 and 1.7; PROTOCOL-NOTES 1 and 2)."""
+"""4.x Messages: send, ack, receive, receipts.
+
+protocol.html 1.6 and 1.7; docs/protocol.md#packets and docs/protocol.md#message-flow.
+"""
 from __future__ import annotations
 
 import struct
 
 import pytest
-from helpers import logged_in_on_peer, logged_in_on_server, recv_msg
-from results import case
 
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.errors import MessageTooLong
 from gadu.server.config import ECHO_UIN
+
+from .helpers import logged_in_on_peer, logged_in_on_server, recv_msg
+from .results import case
 
 
 @case("4.1", "Echo round trip", "A message to the echo contact comes back with the same text, from the "
@@ -62,7 +66,7 @@ def test_queued_ack(driver, server_address):
 
 
 @case("4.6", "Queued delivered at login", "A queued message is delivered when its recipient logs in, with "
-      "GG_CLASS_QUEUED in its class (PROTOCOL-NOTES 2).")
+      "GG_CLASS_QUEUED in its class (docs/protocol.md#message-flow).")
 def test_queued_delivery(driver, server_address):
     alice = logged_in_on_server(driver, server_address, 1001, "alice")
     alice.send_message(1003, "czekałam")
@@ -127,7 +131,7 @@ def test_offsets_out_of_range(driver, peer):
 
 
 @case("4.12", "Plain-only message", "A message with no HTML part (offset_plain == 24) is read from its "
-      "CP1250 plain part (PROTOCOL-NOTES 2).")
+      "CP1250 plain part (docs/protocol.md#message-flow).")
 def test_plain_only(driver, peer):
     session, wire = logged_in_on_peer(driver, peer)
     wire.send_packets(pk.RecvMsg80(1002, 5, 0, pk.GG_CLASS_CHAT, "", "tylko tekst ąę"))

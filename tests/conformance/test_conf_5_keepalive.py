@@ -1,13 +1,13 @@
-"""5.x Keep-alive and timers: the client's own pings and timeouts (protocol.html 1.9; PROTOCOL-NOTES 0)."""
+"""5.x Keep-alive and timers: the client's own pings and timeouts (protocol.html 1.10; docs/protocol.md#timeouts)."""
 from __future__ import annotations
 
 import time
 
-from helpers import SEED, logged_in_on_peer
-from results import case
-
 from gadu import events as ev
 from gadu import packets as pk
+
+from .helpers import SEED, logged_in_on_peer
+from .results import case
 
 
 @case("5.1", "Pings on a timer", "With a ping interval set, the client sends GG_PING on its own, again and "
@@ -58,7 +58,7 @@ def test_pings_stop_after_logoff(driver, peer):
 
 
 @case("5.6", "PONG is optional", "A server that never answers GG_PING keeps the session open "
-      "(PROTOCOL-NOTES: PONG is optional).")
+      "(docs/protocol.md#packets: PONG is optional).")
 def test_pong_optional(driver, peer):
     session, wire = logged_in_on_peer(driver, peer, ping_interval=0.05)
     for _ in range(4):

@@ -1,15 +1,19 @@
-"""6.x Disconnects and bad input: every way a connection ends gives one Closed (PROTOCOL-NOTES 3 and 4)."""
+"""6.x Disconnects and bad input: every way a connection ends gives one Closed.
+
+docs/protocol.md#minimal-server and docs/protocol.md#misbehaviour.
+"""
 from __future__ import annotations
 
 import time
 
 import pytest
-from helpers import logged_in_on_peer, logged_in_on_server, recv_msg
-from results import case
 
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.errors import LocalProtocolError
+
+from .helpers import logged_in_on_peer, logged_in_on_server, recv_msg
+from .results import case
 
 
 @case("6.1", "Logoff sends NOT_AVAIL", "A logoff without description sends GG_NEW_STATUS80 with "

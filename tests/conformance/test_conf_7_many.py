@@ -1,12 +1,12 @@
 """7.x Many sessions in one loop: 200 clients of one variant share its loop and stay independent."""
 from __future__ import annotations
 
-from helpers import MANY_BASE, logged_in_on_peer
-from results import case
-
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.server.config import ECHO_UIN
+
+from .helpers import MANY_BASE, logged_in_on_peer
+from .results import case
 
 SESSIONS = 200
 

@@ -11,12 +11,12 @@ import threading
 import time
 import warnings
 
-from drivers import driver_class
-from helpers import SEED, logged_in_on_server
-from results import case
-
 from gadu import events as ev
 from gadu import packets as pk
+
+from .drivers import driver_class
+from .helpers import SEED, logged_in_on_server
+from .results import case
 
 
 def open_fds():
@@ -107,7 +107,7 @@ def test_after_login_timeout(variant, peer):
 
 @case("8.5", "Nothing left after 200 sessions", "200 sessions that log in and log off leave nothing behind.")
 def test_after_many(variant, server, server_address):
-    from helpers import MANY_BASE
+    from .helpers import MANY_BASE
 
     tracked = Tracked(variant)
     sessions = [tracked.driver.open(server_address, MANY_BASE + n, f"pw{MANY_BASE + n}") for n in range(200)]

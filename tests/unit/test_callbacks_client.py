@@ -1,38 +1,37 @@
-"""legacy.callbacks.GGClient: end to end against the reference server, and on the scripted peer.
+"""legacy.callbacks.GGClient: what only this style promises, on the reference server and the scripted peer.
 
-The first half goes through the conformance driver (tests/conformance/drivers/callbacks.py) and the
-session API the suite uses. The second half calls the client itself on the driver's reactor thread,
-to check what only this style promises: every callback is called exactly once, never from inside
-the call that took it, with either a result or a typed error.
+The tests call the client itself on the conformance driver's reactor thread: every callback is
+called exactly once, never from inside the call that took it, with either a result or a typed
+error; sends past the write limit are refused (back-pressure). What every variant does (login,
+messages, contacts, keep-alive, the end) is the conformance suite's, which runs this client too.
 """
 from __future__ import annotations
 
-import gc
 import logging
-import os
 import queue
 import socket
-import sys
-import threading
-import time
-import warnings
-from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
+from conformance.drivers.callbacks import CallbacksDriver
+from conformance.peer import ScriptedPeer
 from server_testing import USERS, running_server
 
 from gadu import events as ev
 from gadu import packets as pk
-from gadu.errors import FrameTooLarge, LocalProtocolError, RemoteProtocolError, TruncatedFrame
-from legacy.callbacks import ConnectionLost, GGClient, LoginRefused, LoginTimeout, LogoffTimeout, WriteBufferFull
-
-# The driver and the scripted peer live with the conformance suite, which puts its folder on sys.path.
-_CONFORMANCE = str(Path(__file__).resolve().parents[1] / "conformance")
-if _CONFORMANCE not in sys.path:
-    sys.path.insert(0, _CONFORMANCE)
-from drivers.callbacks import CallbacksDriver  # noqa: E402
-from peer import ScriptedPeer  # noqa: E402
+from gadu.errors import (
+    CloseTimeout,
+    ConnectionClosed,
+    FrameTooLarge,
+    LocalProtocolError,
+    LoginRefused,
+    LoginTimeout,
+    RemoteProtocolError,
+    TruncatedFrame,
+    WriteBufferFull,
+)
+from legacy.callbacks import GGClient
+from legacy.callbacks import client as callbacks_client
 
 WAIT = 5.0
 ECHO = 1000
@@ -67,186 +66,7 @@ def peer() -> Iterator[ScriptedPeer]:
         scripted.close()
 
 
-def wait_until(predicate: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
-    """Poll a condition another thread makes true (the server's bookkeeping), up to a deadline."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(0.005)
-
-
 # --- through the driver, against the reference server ---------------------------------------------
-
-
-@pytest.mark.parametrize("hash_type", ["sha1", "gg32"])
-def test_login_with_each_hash_then_logoff(driver, address, hash_type):
-    """Both GG_LOGIN80 hashes log in; a logoff ends with a clean Closed once the server closes."""
-    session = driver.open(address, 1002, "bob", hash_type=hash_type)
-    session.wait(ev.LoginOk)
-    session.logoff()
-    closed = session.wait(ev.Closed)
-    assert closed.clean, closed.reason
-
-
-def test_wrong_password(driver, address):
-    """A refused login is LoginFailed, then the clean Closed of the server's close."""
-    session = driver.open(address, 1001, "not alice")
-    session.wait(ev.LoginFailed)
-    assert session.wait(ev.Closed).clean
-    assert not any(isinstance(e, ev.LoginOk) for e in session.drain())
-
-
-def test_login_timeout_against_a_silent_listener(driver):
-    """A server that accepts TCP and says nothing: LoginFailed after login_timeout, then an unclean Closed."""
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(1)
-        session = driver.open(silent.getsockname(), 1001, "alice", login_timeout=0.2)
-        session.wait(ev.LoginFailed)
-        closed = session.wait(ev.Closed)
-    assert not closed.clean
-    assert "login timed out" in closed.reason and "0.2 s" in closed.reason
-
-
-def test_message_round_trip_with_the_echo_contact(driver, address):
-    """The seq send_message returns is the one the ack carries; the echo comes back as a message."""
-    session = driver.open(address, 1001, "alice")
-    session.wait(ev.LoginOk)
-    text = "zażółć gęślą jaźń <b>"
-    seqs = [session.send_message(ECHO, f"{text} {n}") for n in range(3)]
-    assert len(set(seqs)) == 3
-    for seq in seqs:
-        ack = session.wait(ev.MessageAck, lambda e, seq=seq: e.seq == seq)
-        assert (ack.recipient, ack.status) == (ECHO, pk.GG_ACK_DELIVERED)
-    echoed = [session.wait(ev.MessageReceived).text for _ in seqs]
-    assert echoed == [f"{text} {n}" for n in range(3)]
-
-
-def test_status_change_seen_by_a_second_session(driver, address):
-    """A status with a description reaches a watcher that lists the user."""
-    contact = driver.open(address, 1002, "bob")
-    contact.wait(ev.LoginOk)
-    watcher = driver.open(address, 1001, "alice")
-    watcher.wait(ev.LoginOk)
-    watcher.notify([1002])
-    reply = watcher.wait(ev.ContactsReply)
-    assert [e.uin for e in reply.entries] == [1002]
-    contact.change_status(pk.GG_STATUS_BUSY_DESCR, "na spotkaniu")
-    change = watcher.wait(ev.StatusChanged, lambda e: e.status == pk.GG_STATUS_BUSY_DESCR)
-    assert (change.uin, change.description) == (1002, "na spotkaniu")
-
-
-def test_contact_list_over_400_entries(driver, address, server):
-    """A list of 450 goes out in NOTIFY_FIRST/NOTIFY_LAST chunks; the server holds all of it and answers."""
-    contact = driver.open(address, 1002, "bob")
-    contact.wait(ev.LoginOk)
-    session = driver.open(address, 1001, "alice")
-    session.wait(ev.LoginOk)
-    contacts = [1002, *range(70000, 70449)]
-    session.notify(contacts)
-    reply = session.wait(ev.ContactsReply)
-    assert [e.uin for e in reply.entries] == [1002]
-    held = server.call(lambda: sorted(server.server.online[1001].contacts))
-    assert held == sorted(contacts)
-
-
-def test_add_and_remove_contact(driver, address, server):
-    """add_contact and remove_contact change the list the server holds."""
-    session = driver.open(address, 1001, "alice")
-    session.wait(ev.LoginOk)
-    session.add_contact(1003)
-    session.add_contact(1004)
-    session.remove_contact(1003)
-    session.ping()
-    session.wait(ev.Pong)  # the server has handled everything sent before the ping
-    assert server.call(lambda: dict(server.server.online[1001].contacts)) == {1004: pk.GG_USER_NORMAL}
-
-
-def test_typing_notification(driver, address):
-    """typing() reaches the recipient as a Typing event with our uin and the length."""
-    receiver = driver.open(address, 1002, "bob")
-    receiver.wait(ev.LoginOk)
-    sender = driver.open(address, 1001, "alice")
-    sender.wait(ev.LoginOk)
-    sender.typing(1002, 7)
-    sender.typing(1002, 0)
-    assert receiver.wait(ev.Typing) == ev.Typing(1001, 7)
-    assert receiver.wait(ev.Typing) == ev.Typing(1001, 0)
-
-
-def test_keepalive_pings_on_the_interval(driver, address):
-    """With ping_interval the client pings by itself once logged in; each pong is an event."""
-    session = driver.open(address, 1001, "alice", ping_interval=0.05)
-    session.wait(ev.LoginOk)
-    started = time.monotonic()
-    for _ in range(3):
-        session.wait(ev.Pong)
-    # Three pings on a 0.05 s timer cannot all have gone out in less than 0.15 s.
-    assert time.monotonic() - started >= 0.1
-
-
-def test_logoff_with_description_is_seen_and_closes_clean(driver, address):
-    """logoff("...") goes NOT_AVAIL_DESCR with the description; the session ends with a clean Closed."""
-    watcher = driver.open(address, 1002, "bob")
-    watcher.wait(ev.LoginOk)
-    session = driver.open(address, 1001, "alice")
-    session.wait(ev.LoginOk)
-    watcher.notify([1001])
-    watcher.wait(ev.ContactsReply)
-    session.logoff("do jutra")
-    assert session.wait(ev.Closed).clean
-    gone = watcher.wait(ev.StatusChanged, lambda e: e.uin == 1001)
-    assert (gone.status, gone.description) == (pk.GG_STATUS_NOT_AVAIL_DESCR, "do jutra")
-
-
-def test_server_side_close_gives_closed(driver, address, server):
-    """The server dropping a logged-in client is an unclean Closed with the core's reason."""
-    session = driver.open(address, 1001, "alice")
-    session.wait(ev.LoginOk)
-    server.call(lambda: server.server.online[1001].close())
-    closed = session.wait(ev.Closed)
-    assert closed == ev.Closed(False, "the server closed the connection")
-
-
-def test_reset_gives_closed(driver, peer):
-    """A reset (RST) is an unclean Closed that names the socket error."""
-    session = driver.open(peer.address, 1001, "alice")
-    wire = peer.accept()
-    wire.accept_login()
-    session.wait(ev.LoginOk)
-    wire.reset()
-    closed = session.wait(ev.Closed)
-    assert not closed.clean and "reset" in closed.reason.lower()
-
-
-def test_no_leaked_fds_threads_or_resource_warnings(server, address):
-    """A whole driver run (logins, messages, a logoff, an abort, a refusal) leaves no fd, thread or warning."""
-    fds_before = len(os.listdir("/proc/self/fd"))
-    threads_before = threading.active_count()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        driver = CallbacksDriver().start()
-        try:
-            first = driver.open(address, 1001, "alice", ping_interval=0.05)
-            second = driver.open(address, 1002, "bob")
-            refused = driver.open(address, 1003, "wrong")
-            first.wait(ev.LoginOk)
-            second.wait(ev.LoginOk)
-            refused.wait(ev.LoginFailed)
-            first.send_message(1002, "hej")
-            second.wait(ev.MessageReceived)
-            first.logoff()
-            first.wait(ev.Closed)
-            second.abort()
-            second.wait(ev.Closed)
-        finally:
-            driver.stop()
-        wait_until(lambda: server.call(lambda: server.server.connections) == 0, "the server saw every close")
-        gc.collect()
-    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
-    assert len(os.listdir("/proc/self/fd")) == fds_before
-    assert threading.active_count() == threads_before
 
 
 # --- the callback API itself, on the driver's reactor thread ---------------------------------------
@@ -356,7 +176,7 @@ def test_callbacks_come_later_and_exactly_once(harness, address):
     assert harness.expect("login") == (ev.LoginOk(), None)
     seq = harness.run(client.send_message, ECHO, "raz", harness.callback("ack"))
     harness.run(client.change_status, pk.GG_STATUS_BUSY_DESCR, "zajęty", harness.callback("status"))
-    harness.run(client.notify, [1002, 1003], harness.callback("notify"))
+    harness.run(client.send_contacts, [1002, 1003], harness.callback("notify"))
     harness.run(client.ping, harness.callback("pong"))
     outcomes = harness.collect("ack", "status", "notify", "pong")
     assert outcomes["ack"] == (ev.MessageAck(ECHO, seq, pk.GG_ACK_DELIVERED), None)
@@ -435,7 +255,7 @@ def test_connect_refused_calls_back_with_the_os_error(harness):
 
 
 def test_abort_fails_every_pending_callback_once(harness, peer):
-    """abort() closes at once; pending acks and pongs get ConnectionLost; one Closed goes to the handlers."""
+    """abort() closes at once; pending acks and pongs get ConnectionClosed; one Closed goes to the handlers."""
     client, wire = logged_in(harness, peer)
     harness.run(client.send_message, 1002, "nigdy", harness.callback("ack"))
     harness.run(client.ping, harness.callback("pong"))
@@ -444,7 +264,7 @@ def test_abort_fails_every_pending_callback_once(harness, peer):
     harness.run(client.abort)
     outcomes = harness.collect("ack", "pong")
     for _, error in outcomes.values():
-        assert isinstance(error, ConnectionLost)
+        assert isinstance(error, ConnectionClosed)
         assert error.closed == ev.Closed(False, "the connection was aborted locally")
     # The answers first, then the one Closed for the handlers.
     assert harness.events == []
@@ -464,7 +284,7 @@ def test_abort_fails_every_pending_callback_once(harness, peer):
     ids=["4GiB-length", "packet-out-of-state", "truncated"],
 )
 def test_protocol_error_closes_and_reports(harness, peer, wire_bytes, then_close, error_class, phrase):
-    """Bad input from the server closes the socket; pending callbacks get ConnectionLost caused by the
+    """Bad input from the server closes the socket; pending callbacks get ConnectionClosed caused by the
     core's error, and Closed carries that error's message."""
     client, wire = logged_in(harness, peer)
     harness.run(client.send_message, 1002, "czekam", harness.callback("ack"))
@@ -473,13 +293,13 @@ def test_protocol_error_closes_and_reports(harness, peer, wire_bytes, then_close
     if then_close:
         wire.sock.shutdown(socket.SHUT_WR)
     _, error = harness.collect("ack")["ack"]
-    assert isinstance(error, ConnectionLost) and isinstance(error.__cause__, error_class)
+    assert isinstance(error, ConnectionClosed) and isinstance(error.__cause__, error_class)
     closed = error.closed
     assert not closed.clean and closed.reason == str(error.__cause__) and phrase in closed.reason
     assert harness.expect("event") == (closed, None)
     if not then_close:
         wire.expect_eof()
-    with pytest.raises(ConnectionLost):
+    with pytest.raises(ConnectionClosed):
         harness.run(client.ping)
 
 
@@ -497,12 +317,12 @@ def test_logoff_waits_for_the_close(harness, peer):
 
 
 def test_logoff_timeout_when_the_server_never_closes(harness, peer):
-    """A server that never closes after the logoff: LogoffTimeout, an unclean Closed, the socket closed."""
-    client, wire = logged_in(harness, peer)
-    harness.run(client.logoff, "", harness.callback("logoff"), timeout=0.1)
+    """A server that never closes after the logoff: CloseTimeout, an unclean Closed, the socket closed."""
+    client, wire = logged_in(harness, peer, close_timeout=0.1)
+    harness.run(client.logoff, "", harness.callback("logoff"))
     assert wire.expect(pk.NewStatus80).status == pk.GG_STATUS_NOT_AVAIL
     _, error = harness.expect("logoff")
-    assert isinstance(error, LogoffTimeout)
+    assert isinstance(error, CloseTimeout)
     closed, _ = harness.expect("event")
     assert not closed.clean and "did not close" in closed.reason
     wire.expect_eof()
@@ -530,15 +350,17 @@ def test_misuse_raises_at_once_and_takes_no_callback(harness, peer):
     harness.assert_quiet()
 
 
-def test_write_buffer_is_bounded(harness, peer):
+def test_write_buffer_is_bounded(harness, peer, monkeypatch):
     """Against a server that does not read, sends are refused with WriteBufferFull, not buffered forever."""
+    limit = 256 * 1024  # gadu.limits.WRITE_LIMIT is 4 MiB; the rule is the same, the test faster
+    monkeypatch.setattr(callbacks_client, "WRITE_LIMIT", limit)
     client, _ = logged_in(harness, peer)
     contacts = list(range(100000, 120000))
-    with pytest.raises(WriteBufferFull):
+    with pytest.raises(WriteBufferFull, match=str(limit)):
         for _ in range(400):
-            harness.run(client.notify, contacts)
+            harness.run(client.send_contacts, contacts)
     queued = harness.run(lambda: len(client._outbuf))
-    assert queued < 2 * 1024 * 1024
+    assert queued < 2 * limit  # the limit, and at most the one send that crossed it
 
 
 def test_handler_errors_are_reported_and_the_client_goes_on(harness, address, caplog):

@@ -1,220 +1,29 @@
-"""The asynchat client end to end: through both of its drivers against the reference server, and on
-its own run() loop against a raw loopback peer for what needs the wire (frame limit, unsent limit)."""
+"""What only the asynchat client promises, on its own run() loop against a raw loopback peer:
+terminators never above the frame limit, the unsent limit, handler errors, any timer source. What
+every variant does (login, messages, contacts, keep-alive, the end) is the conformance suite's,
+which runs this client as "dispatcher" and "dispatcher@asyncio"."""
 from __future__ import annotations
 
-import gc
 import logging
-import os
 import socket
-import sys
-import threading
 import time
-import warnings
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
 
 from gadu import events as ev
 from gadu import packets as pk
-from gadu.errors import LocalProtocolError
+from gadu.errors import WriteBufferFull
 from gadu.framing import FrameParser
 from gadu.limits import MAX_FRAME
-from gadu.server import ServerThread
-from gadu.server.config import DEMO_USERS, ECHO_UIN, ServerConfig
 from legacy.dispatcher import GaduClient, Timers, run
 from legacy.dispatcher import client as client_module
 
-# The drivers live beside the conformance suite, which puts its folder on sys.path; so do we.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "conformance"))
-from drivers.base import Driver
-from drivers.dispatcher import BridgedDispatcherDriver, DispatcherDriver
-
 ALICE, BOB, CAROL = 1001, 1002, 1003
-PASSWORDS = dict(DEMO_USERS)
 WAIT = 5.0
 
 
-# --- fixtures: the reference server and both drivers ----------------------------------------------
-
-@pytest.fixture
-def server():
-    with ServerThread(ServerConfig.with_users(DEMO_USERS.items(), port=0)) as running:
-        yield running
-
-
-@pytest.fixture
-def address(server):
-    return ("127.0.0.1", server.port)
-
-
-@pytest.fixture(params=[DispatcherDriver, BridgedDispatcherDriver], ids=lambda cls: cls.name)
-def driver(request):
-    instance = request.param().start()
-    try:
-        yield instance
-    finally:
-        instance.stop()
-
-
-def logged_in(driver: Driver, address, uin: int = ALICE, **options: Any):
-    session = driver.open(address, uin, PASSWORDS[uin], **options)
-    session.wait(ev.LoginOk)
-    return session
-
-
-# --- through the drivers, against the reference server --------------------------------------------
-
-@pytest.mark.parametrize("hash_type", ["sha1", "gg32"])
-def test_login_with_either_hash(driver, address, hash_type):
-    """Both GG_LOGIN80 hashes are accepted by the server."""
-    logged_in(driver, address, BOB, hash_type=hash_type)
-
-
-def test_wrong_password_is_refused_then_closed_cleanly(driver, address):
-    """A refusal is on_login_failed, then the server's close: a clean Closed and never a LoginOk."""
-    session = driver.open(address, ALICE, "not-alice")
-    session.wait(ev.LoginFailed)
-    assert session.wait(ev.Closed).clean
-    assert not [e for e in session.seen if isinstance(e, ev.LoginOk)]
-
-
-def test_login_timeout_against_a_silent_listener(driver):
-    """A server that accepts TCP and says nothing: LoginFailed, then Closed with the timeout as reason."""
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(1)
-        session = driver.open(silent.getsockname(), ALICE, "alice", login_timeout=0.2)
-        session.wait(ev.LoginFailed)
-        closed = session.wait(ev.Closed)
-    assert not closed.clean
-    assert "no login verdict" in closed.reason and "0.2 s" in closed.reason
-
-
-def test_echo_round_trip_and_the_ack_carries_the_seq(driver, address):
-    """send_message returns the seq on the wire; the ack for it carries that seq; the echo comes back."""
-    session = logged_in(driver, address)
-    first = session.send_message(ECHO_UIN, "dzień dobry")
-    second = session.send_message(ECHO_UIN, "i jeszcze raz")
-    assert second > first
-    for seq in (first, second):
-        ack = session.wait(ev.MessageAck, lambda e, seq=seq: e.seq == seq)
-        assert (ack.recipient, ack.status) == (ECHO_UIN, pk.GG_ACK_DELIVERED)
-    texts = [session.wait(ev.MessageReceived).text for _ in range(2)]
-    assert texts == ["dzień dobry", "i jeszcze raz"]
-
-
-def test_status_change_is_seen_by_a_second_session(driver, address):
-    """Two sessions on one loop: the watcher is told the other's new status and description."""
-    contact = logged_in(driver, address, BOB)
-    watcher = logged_in(driver, address, ALICE)
-    watcher.notify([BOB])
-    watcher.wait(ev.ContactsReply)
-    contact.change_status(pk.GG_STATUS_BUSY_DESCR, "na spotkaniu")
-    change = watcher.wait(ev.StatusChanged, lambda e: e.status == pk.GG_STATUS_BUSY_DESCR)
-    assert (change.uin, change.description) == (BOB, "na spotkaniu")
-
-
-def test_a_list_of_more_than_400_contacts(driver, address):
-    """450 contacts go out in NOTIFY_FIRST/NOTIFY_LAST chunks; the server answers for the online ones."""
-    logged_in(driver, address, BOB)
-    session = logged_in(driver, address)
-    contacts = [ECHO_UIN, *range(5000, 5448), BOB]
-    assert len(contacts) > 400
-    session.notify(contacts)
-    online: set = set()
-    while online != {ECHO_UIN, BOB}:
-        online.update(entry.uin for entry in session.wait(ev.ContactsReply).entries)
-
-
-def test_add_and_remove_contact(driver, address):
-    """Adding an online contact gets its status; after removing it, its changes are no longer told."""
-    contact = logged_in(driver, address, BOB)
-    session = logged_in(driver, address)
-    session.add_contact(BOB)
-    assert session.wait(ev.StatusChanged, lambda e: e.uin == BOB).status == pk.GG_STATUS_AVAIL
-    session.remove_contact(BOB)
-    contact.change_status(pk.GG_STATUS_BUSY_DESCR, "nie widać")
-    session.send_message(ECHO_UIN, "znacznik")  # the echo comes after anything the server sent before
-    session.wait(ev.MessageReceived)
-    assert not [e for e in session.drain() if isinstance(e, ev.StatusChanged)]
-
-
-def test_typing_reaches_the_other_session(driver, address):
-    """GG_TYPING_NOTIFY goes through the server to the recipient, with the length typed."""
-    receiver = logged_in(driver, address, BOB)
-    sender = logged_in(driver, address)
-    sender.typing(BOB, 7)
-    assert receiver.wait(ev.Typing) == ev.Typing(ALICE, 7)
-
-
-def test_keep_alive_pings_on_its_interval(driver, address):
-    """With ping_interval set the client pings by itself, again and again; the server's pongs come back."""
-    session = logged_in(driver, address, ping_interval=0.05)
-    for _ in range(3):
-        session.wait(ev.Pong)
-
-
-def test_logoff_ends_in_a_clean_closed(driver, address):
-    session = logged_in(driver, address)
-    session.logoff("do jutra")
-    assert session.wait(ev.Closed).clean
-
-
-def test_the_server_going_away_is_an_unclean_closed(driver, server, address):
-    session = logged_in(driver, address)
-    server.stop()
-    closed = session.wait(ev.Closed)
-    assert not closed.clean and closed.reason
-
-
-def test_abort_reports_closed_and_later_sends_are_refused(driver, address):
-    session = logged_in(driver, address)
-    session.abort()
-    assert session.wait(ev.Closed) == ev.Closed(clean=False, reason=client_module.LOCAL_CLOSE)
-    with pytest.raises(LocalProtocolError):
-        session.send_message(ECHO_UIN, "za późno")
-
-
-def test_connection_refused_is_a_closed_with_a_reason(driver):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        address = probe.getsockname()
-    closed = driver.open(address, ALICE, "alice").wait(ev.Closed)
-    assert not closed.clean and "refused" in closed.reason.lower()
-
-
-@pytest.mark.parametrize("driver_class", [DispatcherDriver, BridgedDispatcherDriver], ids=lambda c: c.name)
-def test_nothing_is_left_behind(driver_class):
-    """After sessions that log off, abort and are dropped by the server: no fd, thread or ResourceWarning."""
-    def fds() -> int:
-        return len(os.listdir("/proc/self/fd"))
-
-    gc.collect()
-    threads, before = threading.active_count(), fds()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        with ServerThread(ServerConfig.with_users(DEMO_USERS.items(), port=0)) as server:
-            address = ("127.0.0.1", server.port)
-            driver = driver_class().start()
-            try:
-                leaving = logged_in(driver, address, ALICE, ping_interval=0.05)
-                aborted = logged_in(driver, address, BOB)
-                dropped = logged_in(driver, address, CAROL)
-                leaving.logoff()
-                aborted.abort()
-                assert leaving.wait(ev.Closed).clean
-                aborted.wait(ev.Closed)
-                server.stop()
-                dropped.wait(ev.Closed)
-            finally:
-                driver.stop()
-        del driver, leaving, aborted, dropped
-        gc.collect()
-    assert fds() == before
-    assert threading.active_count() == threads
-    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
-
+# --- fixtures ----------------------------------------------------------------------------------------
 
 # --- on the client's own loop, against a raw peer --------------------------------------------------
 
@@ -308,7 +117,7 @@ def test_a_4_gib_length_is_refused_at_the_header_and_never_a_terminator(listener
     client, wire, socket_map, timers = login_on_raw_peer(listener)
     with wire:
         wire.sendall(pk.HEADER.pack(pk.GG_RECV_MSG80, 0xFFFFFFFF) + b"x" * 100)
-        pump(socket_map, timers, lambda: client.closed)
+        pump(socket_map, timers, lambda: client.is_closed)
     closed = client.events[-1]
     assert not closed.clean and "4294967295" in closed.reason
     assert max(client.terminators) <= MAX_FRAME
@@ -330,11 +139,11 @@ def test_a_frame_read_one_byte_at_a_time_and_empty_bodies(listener):
 
 
 def test_a_server_that_does_not_read_is_given_up_at_the_unsent_limit(listener, monkeypatch):
-    """What the kernel will not take is counted; past MAX_UNSENT the connection closes, it does not grow."""
-    monkeypatch.setattr(client_module, "MAX_UNSENT", 64 * 1024)
+    """What the kernel will not take is counted; past WRITE_LIMIT the connection closes, it does not grow."""
+    monkeypatch.setattr(client_module, "WRITE_LIMIT", 64 * 1024)
     client, wire, socket_map, _ = login_on_raw_peer(listener)
     with wire:
-        with pytest.raises(LocalProtocolError, match="stopped reading"):
+        with pytest.raises(WriteBufferFull, match="stopped reading"):
             for _ in range(100_000):  # the kernel's buffers fill long before this
                 client.send_message(BOB, "x" * 1900)
     closed = client.events[-1]
@@ -370,7 +179,7 @@ def test_an_error_in_a_handler_closes_the_connection_with_a_reason(listener, cap
         wire.sendall(pk.Welcome(seed=1).encode() + pk.Login80Ok().encode()
                      + pk.RecvMsg80.from_send(sent, BOB, 1_700_000_000).encode())
         with caplog.at_level(logging.ERROR, logger="legacy.dispatcher"):
-            pump(socket_map, timers, lambda: client.closed)
+            pump(socket_map, timers, lambda: client.is_closed)
     closed = client.events[-1]
     assert not closed.clean and "ValueError" in closed.reason and "handler bug" in closed.reason
     assert any("handler bug" in (r.exc_text or "") for r in caplog.records)
@@ -401,5 +210,6 @@ def test_any_timer_source_with_a_two_argument_call_later_will_do(listener):
     timers = Timers()
     client = Recorder(ALICE, "alice", map=socket_map, timers=MinimalSource(timers), login_timeout=0.05)
     client.connect_to(listener.getsockname())
-    pump(socket_map, timers, lambda: client.closed)
-    assert client.events == [ev.LoginFailed(), ev.Closed(False, "no login verdict from the server within 0.05 s")]
+    pump(socket_map, timers, lambda: client.is_closed)
+    reason = "login timed out: no login verdict from the server within 0.05 s"
+    assert client.events == [ev.LoginFailed(), ev.Closed(False, reason)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import struct
 
 import pytest
+from core_testing import ended_with
 
 from gadu import events as ev
 from gadu import packets as p
@@ -21,6 +22,9 @@ SERVER_SAMPLES = {
     p.Login80Ok: p.Login80Ok(),
     p.Login80Failed: p.Login80Failed(),
     p.LoginFailed: p.LoginFailed(),
+    p.LoginOk: p.LoginOk(),
+    p.NeedEmail: p.NeedEmail(),
+    p.LoginHashTypeInvalid: p.LoginHashTypeInvalid(),
     p.NotifyReply80: p.NotifyReply80((p.StatusEntry(1001, p.GG_STATUS_AVAIL),)),
     p.Status80: p.Status80(p.StatusEntry(1001, p.GG_STATUS_BUSY_DESCR, "zajęty")),
     p.RecvMsg80: p.RecvMsg80.from_send(p.SendMsg80.from_text(1002, 5, "cześć"), 1001, 1400000000),
@@ -81,11 +85,10 @@ LEGAL = [(state, cls) for state in ClientState for cls in CLIENT_TRANSITIONS[sta
 
 @pytest.mark.parametrize("state,cls", ILLEGAL, ids=[f"{s.name}-{c.NAME}" for s, c in ILLEGAL])
 def test_a_packet_illegal_in_the_state_is_a_remote_protocol_error(state, cls):
-    """Each server packet outside the table for the state raises, naming the packet, the role and the state."""
+    """Each server packet outside the table for the state ends the session: a Closed whose error is a
+    RemoteProtocolError naming the packet, the role and the state."""
     client = client_in(state)
-    with pytest.raises(RemoteProtocolError) as info:
-        client.receive_data(SERVER_SAMPLES[cls].encode())
-    message = str(info.value)
+    message = str(ended_with(client.receive_data(SERVER_SAMPLES[cls].encode()), RemoteProtocolError))
     assert SERVER_SAMPLES[cls].NAME in message and "client" in message and state.name in message
     assert client.state is ClientState.CLOSED
 
@@ -99,7 +102,7 @@ def test_a_packet_legal_in_the_state_leads_where_the_table_says(state, cls):
 
 def test_data_after_close_is_refused():
     client = client_in(ClientState.CLOSED)
-    with pytest.raises(RemoteProtocolError, match="after the connection was closed"):
+    with pytest.raises(LocalProtocolError, match="after the session ended"):
         client.receive_data(p.Pong().encode())
     assert client.receive_data(b"") == []
 
@@ -277,41 +280,31 @@ def test_eof_elsewhere_is_an_unclean_close(state):
     assert not closed.clean and "server closed" in closed.reason
 
 
-def test_eof_mid_packet_raises_truncated_frame():
+def test_eof_mid_packet_ends_with_truncated_frame():
     client = client_in(ClientState.CONNECTED)
     client.receive_data(p.Pong().encode() + struct.pack("<II", p.GG_STATUS80, 40) + b"abc")
-    with pytest.raises(TruncatedFrame):
-        client.receive_data(b"")
+    ended_with(client.receive_data(b""), TruncatedFrame)
     assert client.state is ClientState.CLOSED
 
 
 def test_garbage_instead_of_welcome_is_a_typed_error():
-    """A 4 GiB length (garbage) raises FrameTooLarge, a RemoteProtocolError, and closes the machine."""
+    """A 4 GiB length (garbage) ends the session with FrameTooLarge, a RemoteProtocolError."""
     client = ClientConnection(1, "pw")
-    with pytest.raises(RemoteProtocolError):
-        client.receive_data(b"HTTP/1.1 400 Bad Request\r\n")
+    ended_with(client.receive_data(b"HTTP/1.1 400 Bad Request\r\n"), RemoteProtocolError)
     assert client.state is ClientState.CLOSED
 
 
-def test_events_before_bad_bytes_travel_with_the_error():
-    """A message and the garbage after it in one read: the error carries the message's event, and its
-    receipt is still in data_to_send()."""
-    from gadu import events as ev
-    from gadu import packets as pk
-    from gadu.client import ClientConnection, ClientState
-    from gadu.errors import ProtocolError
-
+def test_events_before_bad_bytes_come_before_the_closed():
+    """A message and the garbage after it in one read: the message's event, then the Closed that
+    carries the error; the message's receipt is still in data_to_send()."""
     conn = ClientConnection(1001, "alice")
-    conn.receive_data(pk.Welcome(seed=1).encode())
+    conn.receive_data(p.Welcome(seed=1).encode())
     conn.data_to_send()
-    conn.receive_data(pk.Login80Ok().encode())
-    message = pk.RecvMsg80(1002, 9, 0, pk.GG_CLASS_CHAT, "", "hej")
-    try:
-        conn.receive_data(message.encode() + b"\xff" * 16)
-    except ProtocolError as exc:
-        assert [type(e) for e in exc.events] == [ev.MessageReceived]
-        assert exc.events[0].text == "hej"
-    else:
-        raise AssertionError("garbage was accepted")
+    conn.receive_data(p.Login80Ok().encode())
+    message = p.RecvMsg80(1002, 9, 0, p.GG_CLASS_CHAT, "", "hej")
+    events = conn.receive_data(message.encode() + b"\xff" * 16)
+    assert [type(e) for e in events] == [ev.MessageReceived, ev.Closed]
+    assert events[0].text == "hej"
+    ended_with(events, RemoteProtocolError)
     assert conn.state is ClientState.CLOSED
-    assert pk.RecvMsgAck(9).encode() in conn.data_to_send()
+    assert p.RecvMsgAck(9).encode() in conn.data_to_send()

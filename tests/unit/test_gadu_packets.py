@@ -1,4 +1,4 @@
-"""Packets: known bytes from PROTOCOL-NOTES, round trips of every type, and a catalogue of bad bodies."""
+"""Packets: known bytes from docs/protocol.md#packets, round trips of every type, and a catalogue of bad bodies."""
 from __future__ import annotations
 
 import hashlib
@@ -120,7 +120,7 @@ def test_any_body_of_a_known_type_decodes_or_is_malformed(direction, kind, body)
 
 
 def test_login80_matches_libgadu_bytes():
-    """GG_LOGIN80 for uin 1002 is the 140-byte body libgadu 1.12.2 sends (PROTOCOL-NOTES, exactly)."""
+    """GG_LOGIN80 for uin 1002 is the 140-byte body libgadu 1.12.2 sends (docs/protocol.md#gg_login80-exactly)."""
     sha1 = hashlib.sha1(b"secret" + struct.pack("<I", 0x12345678)).digest()
     expected = (
         bytes.fromhex("ea030000 706c 02") + sha1 + bytes(44)
@@ -142,7 +142,9 @@ def test_login80_with_description_and_without_its_length():
 
 
 def test_send_msg80_matches_libgadu_bytes():
-    """gg_send_message(CHAT, 1002, "hello zażółć") as libgadu puts it on the wire (PROTOCOL-NOTES)."""
+    """gg_send_message(CHAT, 1002, "hello zażółć") as libgadu puts it on the wire.
+
+    docs/protocol.md#gg_send_msg80-exactly."""
     html = (SPAN + "hello zażółć</span>").encode()
     plain = "hello zażółć".encode("cp1250")
     offset_plain = 20 + len(html) + 1
@@ -188,7 +190,7 @@ def test_notify_lists_and_replies_have_the_spec_layout():
 
 
 def test_fixed_bodies_have_the_spec_layout():
-    """Small packets, byte for byte (protocol.html; PROTOCOL-NOTES tables)."""
+    """Small packets, byte for byte (protocol.html; docs/protocol.md#packets)."""
     assert p.Welcome(0xDEADBEEF).encode() == frame(0x01, bytes.fromhex("efbeadde"))
     assert p.Login80Ok().encode() == frame(0x35, b"\x01\x00\x00\x00")
     assert p.Login80Failed().encode() == frame(0x43, b"\x01\x00\x00\x00")
@@ -209,7 +211,7 @@ def test_fixed_bodies_have_the_spec_layout():
 
 
 def test_fixed_bodies_accept_trailing_bytes_like_libgadu():
-    """A WELCOME longer than 4 bytes is accepted (PROTOCOL-NOTES 1); so are long fixed-layout bodies."""
+    """A WELCOME longer than 4 bytes is accepted (docs/protocol.md#packets); so are long fixed-layout bodies."""
     assert p.decode_packet(S2C, 0x01, b"\x05\x00\x00\x00extra") == p.Welcome(5)
     assert p.decode_packet(S2C, 0x35, b"") == p.Login80Ok()
     assert p.decode_packet(S2C, 0x07, b"\x00") == p.Pong()

@@ -145,3 +145,9 @@ def test_every_limit_has_a_serve_flag_that_sets_it(limit):
 def test_config_refuses_limits_that_cannot_work(options, message):
     with pytest.raises(ConfigError, match=message):
         ServerConfig(**options)
+
+
+@pytest.mark.parametrize("text", ["0", "off"])
+def test_idle_timeout_can_be_turned_off_from_the_command_line(text):
+    args = cli.build_parser().parse_args(["serve", "--idle-timeout", text])
+    assert serve.build_config(args).idle_timeout is None

@@ -16,6 +16,7 @@ from compat import asyncore, coroutine
 from compat.bridge import AsyncioBridge
 from gadu import events as ev
 from gadu.client import ClientConnection, ClientState
+from gadu.errors import LoginRefused
 from gadu.packets import HEADER
 from legacy.callbacks import GGClient as CallbacksClient
 from legacy.callbacks.reactor import Reactor
@@ -374,8 +375,10 @@ class YieldFromVariant(_CoroutineVariant):
         client = YieldFromClient(self.loop)
         self.clients.append(client)
         yield from client.connect(*self.address)
-        if not (yield from client.login(uin, PASSWORD, timeout=LOGIN_TIMEOUT)):
-            raise BenchError(f"uin {uin}: the server refused the login")
+        try:
+            yield from client.login(uin, PASSWORD, login_timeout=LOGIN_TIMEOUT)
+        except LoginRefused:
+            raise BenchError(f"uin {uin}: the server refused the login") from None
         return client, self.target(uin)
 
     def round_trips(self, sessions: List[Any], seconds: float) -> int:
@@ -468,7 +471,7 @@ class AioVariant(_CoroutineVariant):
         client = AioClient(*self.address, connect_timeout=LOGIN_TIMEOUT)
         self.clients.append(client)
         await client.open()
-        await client.login(uin, PASSWORD, timeout=LOGIN_TIMEOUT)
+        await client.login(uin, PASSWORD, login_timeout=LOGIN_TIMEOUT)
         return client, self.target(uin)
 
     def round_trips(self, sessions: List[Any], seconds: float) -> int:

@@ -42,7 +42,7 @@ def echo_bot(reactor: Reactor, args: argparse.Namespace) -> int:
             return
         logged_in = True
         print(f"logged in as {args.uin}")
-        client.notify([])
+        client.send_contacts([])
 
     @client.on_event
     def on_event(event):

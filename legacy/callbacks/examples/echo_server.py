@@ -1,6 +1,7 @@
 """Echo server: accept connections, send every byte back, say who came and went (no GG, bare I/O).
 
-The talk's socket echo server: nothing here but the loop and the sockets, so the style is all there is.
+The talk's socket echo server (docs/talk.md#slide-12): nothing here but the loop and the sockets, so the style
+is all there is.
 
 Plain callbacks on legacy.callbacks.Reactor: a reader callback accepts, another reads; a client's
 reader steps aside while what it read is written back, so that nothing piles up in memory.

@@ -1,10 +1,11 @@
 """Faux sync: a callback API, whose calls answer through callback(result, error), made to read like plain calls.
 
-The talk's bridge: create a Future, hand the call a callback that sets the Future's result or exception,
-and wait on the Future. The steps: log in, send a text to the echo contact, take its answer, ping, log off.
+The talk's bridge (docs/talk.md#slide-14): create a Future, hand the call a callback that sets the Future's
+result or exception, and wait on the Future. The steps: log in, send a text to the echo contact, take its
+answer, ping, log off.
 
 Here, the callback version itself on legacy.callbacks.Reactor: each step starts inside the callback of
-the step before, so the program reads from the outside in (the talk's "callback hell").
+the step before, so the program reads from the outside in (the talk's "callback hell", docs/talk.md#slide-3).
 """
 from __future__ import annotations
 

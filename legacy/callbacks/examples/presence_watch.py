@@ -63,7 +63,7 @@ def presence_watch(reactor: Reactor, args: argparse.Namespace) -> int:
             return
         logged_in = True
         print(f"logged in as {args.uin}, watching {' '.join(map(str, args.contacts))}")
-        client.notify(args.contacts)
+        client.send_contacts(args.contacts)
 
     @client.on_event
     def on_event(event):

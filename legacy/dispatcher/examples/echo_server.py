@@ -1,6 +1,7 @@
 """Echo server: accept connections, send every byte back, say who came and went (no GG, bare I/O).
 
-The talk's socket echo server: nothing here but the loop and the sockets, so the style is all there is.
+The talk's socket echo server (docs/talk.md#slide-12): nothing here but the loop and the sockets, so the style
+is all there is.
 
 asyncore and asynchat: a listening dispatcher makes one channel per client; a channel without a
 terminator hands every byte read to collect_incoming_data, which pushes it back. `done(exit_code)` ends it.

@@ -1,6 +1,7 @@
 """Echo server: accept connections, send every byte back, say who came and went (no GG, bare I/O).
 
-The talk's socket echo server: nothing here but the loop and the sockets, so the style is all there is.
+The talk's socket echo server (docs/talk.md#slide-12): nothing here but the loop and the sockets, so the style
+is all there is.
 
 The same dispatchers, unchanged, inside asyncio: the bridge in compat serves their socket map from
 asyncio's selector (and their timers from call_later), so new asyncio code can share the loop.

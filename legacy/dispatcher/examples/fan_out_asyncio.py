@@ -1,7 +1,8 @@
 """Fan-out: ask many questions at once, wait until every one is answered or failed, then report.
 
-The talk's update_index: start N requests together, wait for all, then process the results; a request
-that fails is reported with the others, not lost. Here a request is a message to the echo contact.
+The talk's update_index (docs/talk.md#slide-6): start N requests together, wait for all, then process the
+results; a request that fails is reported with the others, not lost. Here a request is a message to the echo
+contact.
 
 The same dispatchers, unchanged, inside asyncio: the bridge in compat serves their socket map from
 asyncio's selector (and their timers from call_later), so new asyncio code can share the loop.

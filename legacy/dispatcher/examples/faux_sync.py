@@ -1,7 +1,8 @@
 """Faux sync: a callback API, whose calls answer through callback(result, error), made to read like plain calls.
 
-The talk's bridge: create a Future, hand the call a callback that sets the Future's result or exception,
-and wait on the Future. The steps: log in, send a text to the echo contact, take its answer, ping, log off.
+The talk's bridge (docs/talk.md#slide-14): create a Future, hand the call a callback that sets the Future's
+result or exception, and wait on the Future. The steps: log in, send a text to the echo contact, take its
+answer, ping, log off.
 
 Here, the callback version itself as an asynchat dispatcher in pygadu's shape: each step's answer
 arrives at an on_* handler, which starts the next step; `done(exit_code)` ends it.

@@ -1,7 +1,8 @@
 """Faux sync: a callback API, whose calls answer through callback(result, error), made to read like plain calls.
 
-The talk's bridge: create a Future, hand the call a callback that sets the Future's result or exception,
-and wait on the Future. The steps: log in, send a text to the echo contact, take its answer, ping, log off.
+The talk's bridge (docs/talk.md#slide-14): create a Future, hand the call a callback that sets the Future's
+result or exception, and wait on the Future. The steps: log in, send a text to the echo contact, take its
+answer, ping, log off.
 
 The same dispatchers, unchanged, inside asyncio: the bridge in compat serves their socket map from
 asyncio's selector (and their timers from call_later), so new asyncio code can share the loop.

@@ -10,7 +10,8 @@ import sys
 from typing import List, Optional
 
 from gadu import events as ev
-from modern.aio import GGClient, LoginError
+from gadu.errors import LoginError
+from modern.aio import GGClient
 
 __all__ = ["echo_bot", "main", "parse_args"]
 
@@ -35,7 +36,7 @@ async def echo_bot(args: argparse.Namespace) -> int:
     async with GGClient(*args.address) as client:
         await client.login(args.uin, args.password)
         print(f"logged in as {args.uin}")
-        await client.notify([])
+        await client.send_contacts([])
         echoed = 0
         async for event in client.events():
             if isinstance(event, ev.MessageReceived):

@@ -1,6 +1,7 @@
 """Echo server: accept connections, send every byte back, say who came and went (no GG, bare I/O).
 
-The talk's socket echo server: nothing here but the loop and the sockets, so the style is all there is.
+The talk's socket echo server (docs/talk.md#slide-12): nothing here but the loop and the sockets, so the style
+is all there is.
 
 Native coroutines on asyncio with its streams: start_server runs one task per client, which reads,
 writes back and waits for the write buffer to drain.

@@ -1,7 +1,8 @@
 """Fan-out: ask many questions at once, wait until every one is answered or failed, then report.
 
-The talk's update_index: start N requests together, wait for all, then process the results; a request
-that fails is reported with the others, not lost. Here a request is a message to the echo contact.
+The talk's update_index (docs/talk.md#slide-6): start N requests together, wait for all, then process the
+results; a request that fails is reported with the others, not lost. Here a request is a message to the echo
+contact.
 
 Native coroutines on asyncio: one task per question, asyncio.gather waits for them all.
 """
@@ -14,7 +15,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from gadu import events as ev
 from gadu import packets as pk
-from modern.aio import GGClient, LoginError
+from gadu.errors import LoginError
+from modern.aio import GGClient
 
 __all__ = ["ask", "fan_out", "main", "parse_args", "questions", "read_answers", "report"]
 

@@ -1,7 +1,8 @@
 """Faux sync: a callback API, whose calls answer through callback(result, error), made to read like plain calls.
 
-The talk's bridge: create a Future, hand the call a callback that sets the Future's result or exception,
-and wait on the Future. The steps: log in, send a text to the echo contact, take its answer, ping, log off.
+The talk's bridge (docs/talk.md#slide-14): create a Future, hand the call a callback that sets the Future's
+result or exception, and wait on the Future. The steps: log in, send a text to the echo contact, take its
+answer, ping, log off.
 
 Native coroutines on asyncio, driving the callbacks client of legacy/callbacks unchanged: asyncio's loop
 has the methods its reactor had, so only the way its answers are waited for changes.
@@ -15,7 +16,8 @@ from typing import Any, Callable, List, Optional
 
 from gadu import events as ev
 from gadu import packets as pk
-from legacy.callbacks import GGClient, GGError
+from gadu.errors import LoginError
+from legacy.callbacks import GGClient
 
 __all__ = ["ECHO_UIN", "call", "delivery", "faux_sync", "main", "parse_args"]
 
@@ -88,7 +90,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
         return asyncio.run(faux_sync(args))
-    except (OSError, GGError) as exc:
+    except (OSError, LoginError) as exc:
         print(f"failed: {exc}")
         return 1
 

@@ -11,7 +11,8 @@ from typing import List, Optional, Tuple
 
 from gadu import events as ev
 from gadu import packets as pk
-from modern.aio import GGClient, LoginError
+from gadu.errors import LoginError
+from modern.aio import GGClient
 
 __all__ = ["FRIENDS_ONLY", "changes_in", "describe", "main", "parse_args", "presence_watch"]
 
@@ -56,7 +57,7 @@ async def presence_watch(args: argparse.Namespace) -> int:
     async with GGClient(*args.address) as client:
         await client.login(args.uin, args.password, status=FRIENDS_ONLY)
         print(f"logged in as {args.uin}, watching {' '.join(map(str, args.contacts))}")
-        await client.notify(args.contacts)
+        await client.send_contacts(args.contacts)
         changes = 0
         async for event in client.events():
             for change in changes_in(event):

@@ -12,6 +12,7 @@ from typing import Any, List, Optional
 
 from compat import coroutine
 from gadu import events as ev
+from gadu.errors import LoginError
 from modern.yieldfrom import GGClient
 
 __all__ = ["echo_bot", "main", "parse_args"]
@@ -38,9 +39,7 @@ def echo_bot(loop: Any, args: argparse.Namespace) -> Any:
     client = GGClient(loop)
     try:
         yield from client.connect(*args.address)
-        if not (yield from client.login(args.uin, args.password)):
-            print("failed: the server refused the login: wrong password or unknown uin")
-            return 1
+        yield from client.login(args.uin, args.password)
         print(f"logged in as {args.uin}")
         client.send_contacts([])
         echoed, event = 0, None
@@ -64,7 +63,7 @@ def main(argv: Optional[List[str]] = None, loop: Any = None) -> int:
     loop = loop or new_event_loop()
     try:
         return loop.run_until_complete(echo_bot(loop, args))
-    except OSError as exc:
+    except (OSError, LoginError) as exc:
         print(f"failed: {exc}")
         return 1
     finally:

@@ -1,6 +1,7 @@
 """Echo server: accept connections, send every byte back, say who came and went (no GG, bare I/O).
 
-The talk's socket echo server: nothing here but the loop and the sockets, so the style is all there is.
+The talk's socket echo server (docs/talk.md#slide-12): nothing here but the loop and the sockets, so the style
+is all there is.
 
 Generator coroutines on the from-scratch loop (modern/loop), the talk's own echo server: one task
 accepts, one task per client reads and writes back. `main(argv, loop)` runs on the loop it is given.

@@ -1,6 +1,7 @@
 """Echo server: accept connections, send every byte back, say who came and went (no GG, bare I/O).
 
-The talk's socket echo server: nothing here but the loop and the sockets, so the style is all there is.
+The talk's socket echo server (docs/talk.md#slide-12): nothing here but the loop and the sockets, so the style
+is all there is.
 
 The same generator coroutines on an asyncio loop (compat's coroutine decorator makes them native
 coroutines): only the import of the loop changes. `main(argv, loop)` runs on the loop it is given.

@@ -1,7 +1,8 @@
 """Fan-out: ask many questions at once, wait until every one is answered or failed, then report.
 
-The talk's update_index: start N requests together, wait for all, then process the results; a request
-that fails is reported with the others, not lost. Here a request is a message to the echo contact.
+The talk's update_index (docs/talk.md#slide-6): start N requests together, wait for all, then process the
+results; a request that fails is reported with the others, not lost. Here a request is a message to the echo
+contact.
 
 The same generator coroutines on an asyncio loop (compat's coroutine decorator makes them native
 coroutines): only the import of the loop changes. `main(argv, loop)` runs on the loop it is given.
@@ -16,6 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from compat import coroutine
 from gadu import events as ev
 from gadu import packets as pk
+from gadu.errors import LoginError
 from modern.yieldfrom import GGClient
 
 __all__ = ["ask", "fan_out", "main", "parse_args", "questions", "read_answers", "report"]
@@ -84,9 +86,7 @@ def fan_out(loop: Any, args: argparse.Namespace) -> Any:
     client = GGClient(loop)
     try:
         yield from client.connect(*args.address)
-        if not (yield from client.login(args.uin, args.password)):
-            print("failed: the server refused the login: wrong password or unknown uin")
-            return 1
+        yield from client.login(args.uin, args.password)
         print(f"logged in as {args.uin}")
         asked, answers = questions(args), {}
         print(f"asking {len(asked)} questions at once")
@@ -107,7 +107,7 @@ def main(argv: Optional[List[str]] = None, loop: Any = None) -> int:
     loop = loop or new_event_loop()
     try:
         return loop.run_until_complete(fan_out(loop, args))
-    except OSError as exc:
+    except (OSError, LoginError) as exc:
         print(f"failed: {exc}")
         return 1
     finally:

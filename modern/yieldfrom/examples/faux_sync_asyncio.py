@@ -1,7 +1,8 @@
 """Faux sync: a callback API, whose calls answer through callback(result, error), made to read like plain calls.
 
-The talk's bridge: create a Future, hand the call a callback that sets the Future's result or exception,
-and wait on the Future. The steps: log in, send a text to the echo contact, take its answer, ping, log off.
+The talk's bridge (docs/talk.md#slide-14): create a Future, hand the call a callback that sets the Future's
+result or exception, and wait on the Future. The steps: log in, send a text to the echo contact, take its
+answer, ping, log off.
 
 The same generator coroutines on an asyncio loop (compat's coroutine decorator makes them native
 coroutines): only the import of the loop changes. `main(argv, loop)` runs on the loop it is given.
@@ -16,7 +17,8 @@ from typing import Any, Callable, List, Optional
 from compat import coroutine
 from gadu import events as ev
 from gadu import packets as pk
-from legacy.callbacks import GGClient, GGError
+from gadu.errors import LoginError
+from legacy.callbacks import GGClient
 
 __all__ = ["ECHO_UIN", "call", "delivery", "faux_sync", "main", "parse_args"]
 
@@ -92,7 +94,7 @@ def main(argv: Optional[List[str]] = None, loop: Any = None) -> int:
     loop = loop or new_event_loop()
     try:
         return loop.run_until_complete(faux_sync(loop, args))
-    except (OSError, GGError) as exc:
+    except (OSError, LoginError) as exc:
         print(f"failed: {exc}")
         return 1
     finally:

@@ -13,6 +13,7 @@ from typing import Any, List, Optional, Tuple
 from compat import coroutine
 from gadu import events as ev
 from gadu import packets as pk
+from gadu.errors import LoginError
 from modern.yieldfrom import GGClient
 
 __all__ = ["FRIENDS_ONLY", "changes_in", "describe", "main", "parse_args", "presence_watch"]
@@ -59,9 +60,7 @@ def presence_watch(loop: Any, args: argparse.Namespace) -> Any:
     client = GGClient(loop)
     try:
         yield from client.connect(*args.address)
-        if not (yield from client.login(args.uin, args.password, status=FRIENDS_ONLY)):
-            print("failed: the server refused the login: wrong password or unknown uin")
-            return 1
+        yield from client.login(args.uin, args.password, status=FRIENDS_ONLY)
         print(f"logged in as {args.uin}, watching {' '.join(map(str, args.contacts))}")
         client.send_contacts(args.contacts)
         changes, event = 0, None
@@ -86,7 +85,7 @@ def main(argv: Optional[List[str]] = None, loop: Any = None) -> int:
     loop = loop or new_event_loop()
     try:
         return loop.run_until_complete(presence_watch(loop, args))
-    except OSError as exc:
+    except (OSError, LoginError) as exc:
         print(f"failed: {exc}")
         return 1
     finally:

@@ -21,5 +21,5 @@ VARIANTS: Dict[str, str] = {
 
 def driver_class(variant: str) -> Type[Driver]:
     module_name, class_name = VARIANTS[variant].split(":")
-    module = importlib.import_module(f"drivers.{module_name}")
+    module = importlib.import_module(f".{module_name}", __name__)
     return getattr(module, class_name)

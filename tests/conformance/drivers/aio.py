@@ -10,7 +10,8 @@ import asyncio
 from typing import Any, Callable, List, Optional, Set
 
 from gadu import events as ev
-from modern.aio import GGClient, LoginRefused
+from gadu.errors import LoginRefused
+from modern.aio import GGClient
 
 from .base import WAIT, Driver, Session
 
@@ -93,12 +94,13 @@ class AioDriver(Driver):
         options = session.options
         loop = asyncio.get_running_loop()
         deadline = loop.time() + options.login_timeout  # the login timeout runs from the connect
-        login: dict = {"hash_type": options.hash_type, "description": options.description}
+        login: dict = {"hash_type": options.hash_type, "description": options.description,
+                       "close_timeout": options.close_timeout}
         if options.status is not None:
             login["status"] = options.status
         try:
             await client.open()
-            await client.login(options.uin, options.password, timeout=max(0.0, deadline - loop.time()), **login)
+            await client.login(options.uin, options.password, login_timeout=max(0.001, deadline - loop.time()), **login)
         except LoginRefused:
             pass  # the server's LoginFailed is in the event stream
         except Exception as exc:  # timeout, refused connection, closed early, bad option: no session
@@ -114,7 +116,7 @@ class AioDriver(Driver):
         await session.client.change_status(status, description)
 
     async def client_notify(self, session: Session, contacts: List[int]) -> None:  # type: ignore[override]
-        await session.client.notify(contacts)
+        await session.client.send_contacts(contacts)
 
     async def client_add_contact(self, session: Session, uin: int) -> None:  # type: ignore[override]
         await session.client.add_contact(uin)
@@ -123,7 +125,7 @@ class AioDriver(Driver):
         await session.client.remove_contact(uin)
 
     async def client_typing(self, session: Session, recipient: int, length: int) -> None:  # type: ignore[override]
-        await session.client.typing(recipient, length)
+        await session.client.send_typing(recipient, length)
 
     async def client_ping(self, session: Session) -> None:  # type: ignore[override]
         await session.client.ping()

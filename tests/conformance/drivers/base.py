@@ -17,6 +17,8 @@ import threading
 import time
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Type, Union
 
+from gadu.limits import CLOSE_TIMEOUT
+
 __all__ = ["WAIT", "Driver", "Session", "SessionOptions"]
 
 #: The longest any single wait in the suite may take; a case that needs more is broken.
@@ -26,18 +28,19 @@ WAIT = 5.0
 class SessionOptions:
     """How one client session connects and logs in (all variants understand every option)."""
 
-    __slots__ = ("description", "hash_type", "log_packets", "login_timeout", "password", "ping_interval",
-                 "status", "uin")
+    __slots__ = ("close_timeout", "description", "hash_type", "log_packets", "login_timeout", "password",
+                 "ping_interval", "status", "uin")
 
     def __init__(self, uin: int, password: str, *, hash_type: str = "sha1", status: Optional[int] = None,
                  description: str = "", login_timeout: float = 5.0, ping_interval: Optional[float] = None,
-                 log_packets: bool = False) -> None:
+                 log_packets: bool = False, close_timeout: float = CLOSE_TIMEOUT) -> None:
         self.uin = uin
         self.password = password
         self.hash_type = hash_type
         self.status = status
         self.description = description
         self.login_timeout = login_timeout
+        self.close_timeout = close_timeout
         self.ping_interval = ping_interval
         self.log_packets = log_packets
 

@@ -56,6 +56,7 @@ class CallbacksDriver(Driver):
             address, options.uin, options.password, logged_in,
             hash_type=options.hash_type, status=options.status, description=options.description,
             login_timeout=options.login_timeout, ping_interval=options.ping_interval,
+            close_timeout=options.close_timeout,
         )
         return client
 
@@ -66,7 +67,7 @@ class CallbacksDriver(Driver):
         session.client.change_status(status, description)
 
     def client_notify(self, session: Session, contacts: List[int]) -> None:
-        session.client.notify(contacts)
+        session.client.send_contacts(contacts)
 
     def client_add_contact(self, session: Session, uin: int) -> None:
         session.client.add_contact(uin)
@@ -75,7 +76,7 @@ class CallbacksDriver(Driver):
         session.client.remove_contact(uin)
 
     def client_typing(self, session: Session, recipient: int, length: int) -> None:
-        session.client.typing(recipient, length)
+        session.client.send_typing(recipient, length)
 
     def client_ping(self, session: Session) -> None:
         session.client.ping(_deliver_result(session))

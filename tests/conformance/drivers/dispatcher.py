@@ -14,14 +14,11 @@ from typing import Any, Callable, Dict, List, Optional
 from compat import asyncore
 from compat.bridge import AsyncioBridge
 from gadu import events as ev
-from gadu.hashing import GG_LOGIN_HASH_GG32, GG_LOGIN_HASH_SHA1
 from legacy.dispatcher import GaduClient, Timers, Trigger, run
 
 from .base import Driver, Session
 
 __all__ = ["BridgedDispatcherDriver", "DispatcherDriver"]
-
-_HASH_TYPES = {"sha1": GG_LOGIN_HASH_SHA1, "gg32": GG_LOGIN_HASH_GG32}
 
 
 class SessionClient(GaduClient):
@@ -32,8 +29,9 @@ class SessionClient(GaduClient):
         self.session = session
         extra = {} if options.status is None else {"status": options.status}
         super().__init__(
-            options.uin, options.password, map=map, timers=timers, hash_type=_HASH_TYPES[options.hash_type],
+            options.uin, options.password, map=map, timers=timers, hash_type=options.hash_type,
             description=options.description, login_timeout=options.login_timeout,
+            close_timeout=options.close_timeout,
             ping_interval=options.ping_interval, log_packets=options.log_packets, label=label, **extra,
         )
 

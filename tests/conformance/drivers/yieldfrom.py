@@ -13,7 +13,8 @@ import modern.loop
 from compat import coroutine
 from gadu import events as ev
 from gadu import packets as pk
-from modern.yieldfrom import ConnectionClosedError, GGClient, LoginTimeout
+from gadu.errors import ConnectionClosed, LoginRefused, LoginTimeout
+from modern.yieldfrom import GGClient
 
 from .base import WAIT, Driver, Session
 
@@ -90,13 +91,14 @@ class _YieldFromDriver(Driver):
         options = session.options
         try:
             yield from client.connect(address[0], address[1])
-            ok = yield from client.login(
+            yield from client.login(
                 options.uin, options.password, hash_type=options.hash_type,
                 status=pk.GG_STATUS_AVAIL if options.status is None else options.status,
-                description=options.description, timeout=options.login_timeout,
+                description=options.description, login_timeout=options.login_timeout,
+                close_timeout=options.close_timeout,
             )
-            session.deliver(ev.LoginOk() if ok else ev.LoginFailed())
-        except LoginTimeout:
+            session.deliver(ev.LoginOk())
+        except (LoginRefused, LoginTimeout):
             session.deliver(ev.LoginFailed())
         except OSError:
             pass  # connect failed or the connection ended first: its Closed is among the events
@@ -106,7 +108,7 @@ class _YieldFromDriver(Driver):
         while True:
             try:
                 event = yield from client.next_event()
-            except ConnectionClosedError:
+            except ConnectionClosed:
                 return
             session.deliver(event)
             if isinstance(event, ev.Closed):
@@ -128,7 +130,7 @@ class _YieldFromDriver(Driver):
         session.client.remove_contact(uin)
 
     def client_typing(self, session: Session, recipient: int, length: int) -> None:
-        session.client.typing(recipient, length)
+        session.client.send_typing(recipient, length)
 
     def client_ping(self, session: Session) -> None:
         session.client.ping()

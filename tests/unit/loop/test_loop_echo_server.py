@@ -1,4 +1,4 @@
-"""The echo server from the talk (TALK.md, slide 12), on modern.loop's raw socket calls, with `yield from`.
+"""The echo server from the talk (docs/talk.md#slide-12), on modern.loop's raw socket calls, with `yield from`.
 
 One coroutine accepts on a non-blocking listening socket and starts a task per client; each client task
 receives up to 4096 bytes at a time and sends them back, until it receives nothing. Clients run on the
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
 TIMEOUT = 5.0
 
 
-# The talk's server.
+# The talk's server (docs/talk.md#slide-12).
 
 @coroutine
 def echo_server(loop, listener, client_tasks):

@@ -1,7 +1,8 @@
 """modern.loop.Future: states, InvalidStateError, done-callbacks through the loop, and waiting on it.
 
-The talk's slide 13 at the prompt: result() before a result is an error; set_result(42) then result()
-is 42; a done-callback runs only when the loop runs; `yield from future` suspends until it is done.
+The talk's slide 13 (docs/talk.md#slide-13) at the prompt: result() before a result is an error;
+set_result(42) then result() is 42; a done-callback runs only when the loop runs; `yield from future`
+suspends until it is done.
 """
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""modern.loop.Task: `_step`, `_wakeup`, cancellation, and the coroutine decorator (the talk's slides 15-17).
+"""modern.loop.Task: `_step`, `_wakeup`, cancellation, and the coroutine decorator.
+
+The talk's slides 15-17: docs/talk.md#slide-15.
 
 Every test drives generator coroutines (`yield from`) and, where it matters, native ones (`async def`).
 """

@@ -1872,7 +1872,7 @@ def sock_echo_on_loopback(api: Api, run: Run) -> None:
 
 @program()
 def sock_echo_many_clients(api: Api, run: Run) -> None:
-    """The talk's echo server: one task per accepted client, each echoing until EOF."""
+    """The talk's echo server (docs/talk.md#slide-12): one task per accepted client, each echoing until EOF."""
     loop = run.loop
     listener = _listener()
     clients = {name: socket.socket(socket.AF_INET, socket.SOCK_STREAM) for name in ("c1", "c2", "c3")}
