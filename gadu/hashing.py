@@ -42,7 +42,7 @@ def hash_type_code(hash_type: Union[str, int]) -> int:
     if code not in _HASH_SIZES:
         raise ValueError(f"unknown hash type {hash_type!r}: use one of {sorted(HASH_TYPES)} "
                          f"(GG_LOGIN_HASH_SHA1 or GG_LOGIN_HASH_GG32)")
-    return code  # type: ignore[return-value]
+    return code
 
 
 def _check(password: bytes, seed: int) -> None:

@@ -274,7 +274,7 @@ class ServerSession:
         """The moment (on the `monotonic` clock) at which handle_timer() must be called, or None."""
         return self._deadline
 
-    def handle_timer(self, now: float) -> List[ServerEvent]:
+    def handle_timer(self, now: float) -> List[ConnectionClosed]:
         """End the session if `now` has passed its limit: [ConnectionClosed]; else []."""
         deadline = self._deadline
         if deadline is None or now < deadline:

@@ -231,7 +231,8 @@ class _Connection(asyncio.BufferedProtocol):
 
     def _arm_timer(self) -> None:
         when = self.session.get_timer()
-        if self.closing or when is None or (self._timer is not None and self._timer_when <= when):
+        armed = self._timer_when if self._timer is not None else None
+        if self.closing or when is None or (armed is not None and armed <= when):
             return  # a later deadline is served by the timer already armed
         if self._timer is not None:
             self._timer.cancel()
