@@ -6,8 +6,10 @@ the events before a fault come out of receive_data) is met here, in a few lines.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable, List, Optional, Tuple
 
+import gadu
 from gadu import events as ev
 from gadu import packets as pk
 from gadu import server_session as ss
@@ -26,6 +28,7 @@ from gadu.server_session import SERVER_TRANSITIONS, ServerSession, ServerState
 
 __all__ = [
     "CLIENT_TRANSITIONS",
+    "CORE_ROOT",
     "HEADER_SIZE",
     "MAX_FRAME",
     "SERVER_TRANSITIONS",
@@ -52,6 +55,10 @@ __all__ = [
     "server_send",
     "ss",
 ]
+
+#: The folder the core is imported from, for a fuzzer run in a child process.
+CORE_ROOT = Path(gadu.__file__).resolve().parent.parent
+
 
 def new_client(uin: int, password: str, clock: Callable[[], float]) -> ClientConnection:
     return ClientConnection(uin, password, clock=clock)
