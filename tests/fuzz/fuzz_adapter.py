@@ -27,6 +27,7 @@ from gadu.limits import HEADER_SIZE, MAX_FRAME
 from gadu.server_session import SERVER_TRANSITIONS, ServerSession, ServerState
 
 __all__ = [
+    "CLIENT_SENDS_ALLOWED",
     "CLIENT_TRANSITIONS",
     "CORE_ROOT",
     "HEADER_SIZE",
@@ -53,6 +54,7 @@ __all__ = [
     "pk",
     "server_receive",
     "server_send",
+    "server_sends_allowed",
     "ss",
 ]
 
@@ -91,27 +93,41 @@ def server_receive(session: ServerSession, data: bytes) -> Tuple[List[ss.ServerE
     return events, error, session.data_to_send()
 
 
+#: The states in which the core accepts an application's sends; elsewhere it refuses them.
+CLIENT_SENDS_ALLOWED = frozenset({ClientState.CONNECTED})
+
+
+def server_sends_allowed(what: str) -> frozenset:
+    return frozenset({ServerState.DISCONNECTING if what == "disconnect_ack" else ServerState.CONNECTED})
+
+
 def client_send(conn: ClientConnection, what: str, *args: Any) -> Any:
-    """Bytes of one client send: contacts, add, remove, status, message, typing, ping, logoff.
-    A message returns (bytes, seq) as the core does; a refused send raises LocalProtocolError."""
+    """One client send (contacts, add, remove, status, message, typing, ping, logoff): its bytes
+    ((bytes, seq) for a message, as the core returns them), or None when the core refused it."""
     method = {
         "contacts": conn.send_contacts, "add": conn.send_add_contact, "remove": conn.send_remove_contact,
         "status": conn.send_status, "message": conn.send_message, "typing": conn.send_typing,
         "ping": conn.send_ping, "logoff": conn.send_logoff,
     }[what]
-    return method(*args)
+    try:
+        return method(*args)
+    except LocalProtocolError:
+        return None
 
 
-def server_send(session: ServerSession, what: str, *args: Any) -> bytes:
-    """Bytes of one server send: notify_reply, status, message, ack, typing, pong, disconnecting,
-    disconnect_ack; a refused send raises LocalProtocolError."""
+def server_send(session: ServerSession, what: str, *args: Any) -> Optional[bytes]:
+    """One server send (notify_reply, status, message, ack, typing, pong, disconnecting,
+    disconnect_ack): its bytes, or None when the core refused it."""
     method = {
         "notify_reply": session.send_notify_reply, "status": session.send_status,
         "message": session.send_message, "ack": session.send_ack, "typing": session.send_typing,
         "pong": session.send_pong, "disconnecting": session.send_disconnecting,
         "disconnect_ack": session.send_disconnect_ack,
     }[what]
-    return method(*args)
+    try:
+        return method(*args)
+    except LocalProtocolError:
+        return None
 
 
 def new_parser(direction: pk.Direction, max_frame: int = MAX_FRAME) -> FrameParser:
