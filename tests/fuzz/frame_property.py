@@ -26,7 +26,7 @@ from fuzz_adapter import (
     pk,
 )
 
-__all__ = ["FRAME_LIMITS", "check_stream", "control_byte", "reference_split", "seed_inputs"]
+__all__ = ["FRAME_LIMITS", "check_stream", "control_byte", "encoder_frames", "reference_split", "seed_inputs"]
 
 FRAME_LIMITS = (MAX_FRAME, 0, 24, 300)
 _HEADER = struct.Struct("<II")
@@ -109,7 +109,7 @@ def check_stream(data: bytes) -> None:
         assert not packets and isinstance(again, RemoteProtocolError), "a broken parser accepted more bytes"
 
 
-def _session_frames() -> Dict[pk.Direction, List[Tuple[str, bytes]]]:
+def encoder_frames() -> Dict[pk.Direction, List[Tuple[str, bytes]]]:
     """Real frames from our encoders, one of each packet the project speaks, in each direction."""
     entry = pk.StatusEntry(1001, pk.GG_STATUS_AVAIL_DESCR, "zażółć gęślą jaźń", features=0x2737)
     message = pk.SendMsg80.from_text(1002, 1400000000, "Cześć <b>&</b>\ndruga linia 😀")
@@ -151,7 +151,7 @@ def seed_inputs() -> Dict[str, bytes]:
     direction's whole session read whole and in 7-byte pieces, and a cut, an oversized and a
     malformed variant of it."""
     seeds: Dict[str, bytes] = {}
-    for direction, frames in _session_frames().items():
+    for direction, frames in encoder_frames().items():
         tag = "s2c" if direction is pk.Direction.SERVER_TO_CLIENT else "c2s"
         for name, frame in frames:
             seeds[f"seed-{tag}-{name}"] = bytes([control_byte(direction)]) + frame

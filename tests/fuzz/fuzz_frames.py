@@ -1,15 +1,20 @@
+#!/usr/bin/env python3
 """Coverage-guided fuzzing of the frame parser and the packet decoders, with atheris (libFuzzer).
 
 The target is frame_property.check_stream; test_fuzz_frames.py runs this script for a few seconds
 in every test run. To fuzz longer by hand (new inputs go to the first directory, the committed
 corpus is read from the second; a failing input is written as /tmp/gg-fuzz-crash-*):
 
-    mkdir -p /tmp/gg-fuzz && python tests/fuzz/fuzz_frames.py /tmp/gg-fuzz tests/fuzz/corpus \\
+    mkdir -p /tmp/gg-fuzz && PYTHONPATH=$PWD python tests/fuzz/fuzz_frames.py /tmp/gg-fuzz tests/fuzz/corpus \\
         -max_total_time=600 -rss_limit_mb=1024 -artifact_prefix=/tmp/gg-fuzz-
 
-then fold what it found, minimized, into the committed corpus:
+then fold what it found, minimized, into the committed corpus (libFuzzer runs the script itself
+for a merge, hence its shebang and executable bit; it finds gadu through PYTHONPATH):
 
-    python tests/fuzz/fuzz_frames.py -merge=1 tests/fuzz/corpus /tmp/gg-fuzz
+    PYTHONPATH=$PWD python tests/fuzz/fuzz_frames.py -merge=1 tests/fuzz/corpus /tmp/gg-fuzz
+
+Files named seed-* are made by our encoders; the others (named by their SHA-1) were found by the
+fuzzer and kept by a merge because they reach code the rest of the corpus does not.
 
 `python tests/fuzz/fuzz_frames.py --write-seeds tests/fuzz/corpus` rewrites the encoder-made seeds.
 """

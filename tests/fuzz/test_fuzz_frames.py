@@ -2,7 +2,7 @@
 (coverage-guided, where atheris installs) and a hypothesis fallback that runs everywhere.
 
 The property is frame_property.check_stream; fuzz_frames.py's docstring says how to fuzz longer.
-GG_FUZZ_SECONDS sets the atheris run's length (default 5).
+GG_FUZZ_SECONDS sets the atheris run's length (default 3).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from frame_property import FRAME_LIMITS, check_stream, control_byte, reference_split, seed_inputs
+from frame_property import FRAME_LIMITS, check_stream, control_byte, encoder_frames, reference_split, seed_inputs
 from fuzz_adapter import CORE_ROOT, FrameTooLarge, MalformedPacket, pk
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,6 +25,8 @@ CORPUS = HERE / "corpus"
 #: Where pyproject's environment markers install atheris (manylinux x86_64 wheels, 3.8 to 3.13).
 ATHERIS_WHEELS = sys.platform == "linux" and platform.machine() == "x86_64"
 HAVE_ATHERIS = importlib.util.find_spec("atheris") is not None
+#: Each packet our encoders make, one frame each, without the control byte.
+SEED_FRAMES = [frame for frames in encoder_frames().values() for _, frame in frames]
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +72,7 @@ def test_atheris_bounded_run(tmp_path, require):
     if not ATHERIS_WHEELS:
         pytest.skip("atheris has no wheel for this platform; test_hypothesis_fallback_* carry the property here")
     require(HAVE_ATHERIS, "atheris", "pip install -e '.[test]' (pyproject pins a version with a wheel per Python)")
-    seconds = int(os.environ.get("GG_FUZZ_SECONDS", "5"))
+    seconds = int(os.environ.get("GG_FUZZ_SECONDS", "3"))
     found = tmp_path / "found"
     found.mkdir()
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(CORE_ROOT), os.environ.get("PYTHONPATH", "")]))
@@ -88,15 +90,14 @@ def test_atheris_bounded_run(tmp_path, require):
     assert re.search(r"INITED cov: [1-9]", result.stdout), "no coverage: gadu/ was not instrumented\n" + tail
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=400))
 def test_hypothesis_fallback_any_bytes(data):
     check_stream(data)
 
 
 def _mutated_session(draw):
-    seeds = seed_inputs()
-    frames = [data[1:] for name, data in sorted(seeds.items()) if name.count("-") == 2]
+    frames = SEED_FRAMES
     stream = bytearray(b"".join(draw(st.lists(st.sampled_from(frames), min_size=1, max_size=6))))
     for _ in range(draw(st.integers(0, 3))):
         at = draw(st.integers(0, len(stream)))
@@ -112,7 +113,7 @@ def _mutated_session(draw):
     return bytes(stream)
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_hypothesis_fallback_mutated_real_frames(data):
     """Sessions of real frames with bytes flipped, inserted, deleted or a length overwritten."""
