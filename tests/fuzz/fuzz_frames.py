@@ -16,7 +16,7 @@ for a merge, hence its shebang and executable bit; it finds gadu through PYTHONP
 Files named seed-* are made by our encoders; the others (named by their SHA-1) were found by the
 fuzzer and kept by a merge because they reach code the rest of the corpus does not.
 
-`python tests/fuzz/fuzz_frames.py --write-seeds tests/fuzz/corpus` rewrites the encoder-made seeds.
+`PYTHONPATH=$PWD python tests/fuzz/fuzz_frames.py --write-seeds tests/fuzz/corpus` rewrites the encoder-made seeds.
 """
 from __future__ import annotations
 
