@@ -116,12 +116,14 @@ class SessionPair(RuleBasedStateMachine):
         self.to_ack: List[pk.SendMsg80] = []  # messages the server got and has not answered yet
 
     @initialize(right_password=st.sampled_from([True] * 7 + [False]), seed=st.integers(0, 0xFFFFFFFF),
-                faults=st.sampled_from([0, 1, 1, 2]),
+                faults=st.sampled_from([0, 1, 1, 2]), acks_at_once=st.booleans(),
                 handshake=st.lists(st.tuples(st.booleans(), st.integers(1, 16))))
-    def connect(self, right_password: bool, seed: int, faults: int, handshake: Reads) -> None:
-        """A fresh pair; `handshake` reads (after them, all of the login's bytes) let half the runs
-        start in the session, so that the steps reach deep into it."""
+    def connect(self, right_password: bool, seed: int, faults: int, acks_at_once: bool, handshake: Reads) -> None:
+        """A fresh pair. `acks_at_once`: the server acks each message as it reads it, as the
+        reference server does (else a step acks the oldest). `handshake` reads (after them, all of
+        the login's bytes) let half the runs start in the session, so that the steps reach deep into it."""
         self.faults_left = faults
+        self.acks_at_once = acks_at_once
         self.client = new_client(CLIENT_UIN, PASSWORD if right_password else "zle", clock=lambda: self.now)
         self.server, welcome = new_server(PASSWORDS.get, seed)
         self.s2c.write(welcome)
@@ -154,6 +156,8 @@ class SessionPair(RuleBasedStateMachine):
         self.to_ack += [e.message for e in events if isinstance(e, ss.SendMessage)]
         if answer and not self.s2c.closed:
             self.s2c.write(answer)
+        while self.acks_at_once and self.to_ack:
+            self._server_ack(pk.GG_ACK_DELIVERED)
         if error is not None or not data:
             assert error is None or isinstance(error, RemoteProtocolError), repr(error)
             assert self.server.state is ServerState.CLOSED
@@ -233,15 +237,17 @@ class SessionPair(RuleBasedStateMachine):
                 self.server_seq += 1
         elif what == "ack":  # the oldest message the server got was routed: its sender gets the verdict
             if self.to_ack:
-                message = self.to_ack.pop(0)
-                status = data.draw(st.sampled_from([pk.GG_ACK_DELIVERED, pk.GG_ACK_QUEUED]), label="status")
-                sent = self._server_try(what, status, message.recipient, message.seq)
-                if sent is not None:
-                    self.s2c.write(sent)
+                self._server_ack(data.draw(st.sampled_from([pk.GG_ACK_DELIVERED, pk.GG_ACK_QUEUED]), label="status"))
         else:
             sent = self._server_try(what, *SERVER_SENDS[what](data.draw))
             if sent is not None:
                 self.s2c.write(sent)
+
+    def _server_ack(self, status: int) -> None:
+        message = self.to_ack.pop(0)
+        sent = None if self.s2c.closed else self._server_try("ack", status, message.recipient, message.seq)
+        if sent is not None:
+            self.s2c.write(sent)
 
     def _fault(self, kind: str, to_client: bool, data: st.DataObject) -> None:
         """Into an open direction: garbage, an oversized length, a packet the receiver's state does
@@ -403,8 +409,8 @@ class SessionPair(RuleBasedStateMachine):
 
 
 SessionPair.TestCase.settings = settings(
-    max_examples=int(os.environ.get("GG_FUZZ_EXAMPLES", "60")),
-    stateful_step_count=40,
+    max_examples=int(os.environ.get("GG_FUZZ_EXAMPLES", "40")),
+    stateful_step_count=30,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 test_session_pair = SessionPair.TestCase
