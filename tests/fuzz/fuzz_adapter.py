@@ -13,7 +13,7 @@ import gadu
 from gadu import events as ev
 from gadu import packets as pk
 from gadu import server_session as ss
-from gadu.client import CLIENT_TRANSITIONS, ClientConnection, ClientState
+from gadu.client import ClientConnection, ClientState
 from gadu.errors import (
     FrameTooLarge,
     LocalProtocolError,
@@ -24,15 +24,13 @@ from gadu.errors import (
 )
 from gadu.framing import FrameParser
 from gadu.limits import HEADER_SIZE, MAX_FRAME
-from gadu.server_session import SERVER_TRANSITIONS, ServerSession, ServerState
+from gadu.server_session import ServerSession, ServerState
 
 __all__ = [
     "CLIENT_SENDS_ALLOWED",
-    "CLIENT_TRANSITIONS",
     "CORE_ROOT",
     "HEADER_SIZE",
     "MAX_FRAME",
-    "SERVER_TRANSITIONS",
     "ClientState",
     "FrameTooLarge",
     "LocalProtocolError",
