@@ -3,7 +3,9 @@
 An input is one control byte and a byte stream. The control byte picks the direction (bit 0), the
 parser's frame limit (bits 1-2: MAX_FRAME, 0, 24 or 300, so that oversized lengths are cheap to
 reach) and how the stream is cut into reads (bits 3-7: 0 whole, k pieces of k bytes).
-check_stream(data) feeds the stream to a FrameParser and holds it to a plain reference splitter.
+check_stream(data) feeds the stream to a FrameParser and holds it to a plain reference splitter,
+then to the state machine that reads that direction (a ClientConnection, or a ServerSession whose
+seed and password the corpus's GG_LOGIN80 matches), read whole and in pieces: the same events.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import struct
 from typing import Dict, List, Optional, Tuple, Type
 
 from fuzz_adapter import (
+    GG_LOGIN_HASH_SHA1,
     HEADER_SIZE,
     MAX_FRAME,
     FrameTooLarge,
@@ -18,17 +21,26 @@ from fuzz_adapter import (
     ProtocolError,
     RemoteProtocolError,
     TruncatedFrame,
+    client_receive,
     decode,
+    is_closed,
+    login_hash_field,
+    new_client,
     new_parser,
+    new_server,
     parser_buffered,
     parser_eof,
     parser_feed,
     pk,
+    server_receive,
+    ss,
 )
 
 __all__ = ["FRAME_LIMITS", "check_stream", "control_byte", "encoder_frames", "reference_split", "seed_inputs"]
 
 FRAME_LIMITS = (MAX_FRAME, 0, 24, 300)
+#: The account and seed of the sessions the streams are read by; the corpus's login matches them.
+UIN, PASSWORD, SEED = 1001, "ala ma kota", 0x12345678
 _HEADER = struct.Struct("<II")
 _DIRECTIONS = (pk.Direction.SERVER_TO_CLIENT, pk.Direction.CLIENT_TO_SERVER)
 
@@ -64,6 +76,27 @@ def _check_reencodes(direction: pk.Direction, packet: pk.Packet) -> None:
         return
     frame = packet.encode()
     assert decode(direction, packet.TYPE, frame[HEADER_SIZE:]) == packet, packet
+
+
+def _read_as_session(direction: pk.Direction, pieces: List[bytes]) -> Tuple[list, Optional[type], bytes]:
+    """(events, the error's class or None, the bytes answered) of the stream's reader, then its EOF."""
+    if direction is pk.Direction.SERVER_TO_CLIENT:
+        conn, receive = new_client(UIN, PASSWORD, clock=lambda: 0.0), client_receive
+    else:
+        conn, _ = new_server({UIN: PASSWORD.encode()}.get, SEED)
+        receive = server_receive
+    events: list = []
+    answers = b""
+    for piece in [*pieces, b""]:
+        got, error, answer = receive(conn, piece)
+        events += got
+        answers += answer
+        if error is not None:
+            assert isinstance(error, RemoteProtocolError), repr(error)
+            assert is_closed(conn), "a protocol error left the connection open"
+            return events, type(error), answers
+    assert is_closed(conn), "EOF left the connection open"
+    return events, None, answers
 
 
 def check_stream(data: bytes) -> None:
@@ -108,13 +141,21 @@ def check_stream(data: bytes) -> None:
         packets, again = parser_feed(parser, bytes(HEADER_SIZE))
         assert not packets and isinstance(again, RemoteProtocolError), "a broken parser accepted more bytes"
 
+    whole = _read_as_session(direction, [stream])
+    if chunk:
+        split = _read_as_session(direction, pieces)
+        # After a refused login the server drops the rest of that read, and refuses a later read
+        # with an error: the one place where the split may change the ending, never the events.
+        refused = any(isinstance(event, ss.LoginRejected) for event in whole[0])
+        assert split[::2] == whole[::2] and (refused or split[1] == whole[1]), (split, whole)
+
 
 def encoder_frames() -> Dict[pk.Direction, List[Tuple[str, bytes]]]:
     """Real frames from our encoders, one of each packet the project speaks, in each direction."""
     entry = pk.StatusEntry(1001, pk.GG_STATUS_AVAIL_DESCR, "zażółć gęślą jaźń", features=0x2737)
     message = pk.SendMsg80.from_text(1002, 1400000000, "Cześć <b>&</b>\ndruga linia 😀")
     s2c = [
-        ("welcome", pk.Welcome(0x12345678).encode()),
+        ("welcome", pk.Welcome(SEED).encode()),
         ("login80-ok", pk.Login80Ok().encode()),
         ("login80-failed", pk.Login80Failed().encode()),
         ("login-failed", pk.LoginFailed().encode()),
@@ -129,8 +170,8 @@ def encoder_frames() -> Dict[pk.Direction, List[Tuple[str, bytes]]]:
         ("unknown", pk.Unknown(0x99, b"\x01\x02\x03").encode()),
     ]
     c2s = [
-        ("login80", pk.Login80(1001, 2, bytes(range(20)) + bytes(44), pk.GG_STATUS_AVAIL_DESCR,
-                               description="jestem").encode()),
+        ("login80", pk.Login80(UIN, GG_LOGIN_HASH_SHA1, login_hash_field(GG_LOGIN_HASH_SHA1, PASSWORD.encode(), SEED),
+                               pk.GG_STATUS_AVAIL_DESCR, description="jestem").encode()),
         ("new-status80", pk.NewStatus80(pk.GG_STATUS_BUSY_DESCR, description="zaraz wracam").encode()),
         ("notify-first", pk.NotifyFirst(tuple(pk.NotifyEntry(uin) for uin in range(2000, 2004))).encode()),
         ("notify-last", pk.NotifyLast((pk.NotifyEntry(1002, pk.GG_USER_BLOCKED),)).encode()),

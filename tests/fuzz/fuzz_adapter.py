@@ -23,12 +23,14 @@ from gadu.errors import (
     TruncatedFrame,
 )
 from gadu.framing import FrameParser
+from gadu.hashing import GG_LOGIN_HASH_SHA1, login_hash_field
 from gadu.limits import HEADER_SIZE, MAX_FRAME
 from gadu.server_session import ServerSession, ServerState
 
 __all__ = [
     "CLIENT_SENDS_ALLOWED",
     "CORE_ROOT",
+    "GG_LOGIN_HASH_SHA1",
     "HEADER_SIZE",
     "MAX_FRAME",
     "ClientState",
@@ -43,6 +45,8 @@ __all__ = [
     "client_send",
     "decode",
     "ev",
+    "is_closed",
+    "login_hash_field",
     "new_client",
     "new_parser",
     "new_server",
@@ -68,6 +72,11 @@ def new_server(passwords: Callable[[int], Optional[bytes]], seed: int) -> Tuple[
     """The session and the bytes it opens the connection with (GG_WELCOME)."""
     session = ServerSession(passwords, seed=seed)
     return session, session.start()
+
+
+def is_closed(conn: Any) -> bool:
+    """Whether a ClientConnection or ServerSession has ended for good."""
+    return conn.state in (ClientState.CLOSED, ServerState.CLOSED)
 
 
 def client_receive(conn: ClientConnection, data: bytes) -> Tuple[List[ev.Event], Optional[ProtocolError], bytes]:

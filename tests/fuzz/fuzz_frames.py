@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Coverage-guided fuzzing of the frame parser and the packet decoders, with atheris (libFuzzer).
+"""Coverage-guided fuzzing of the frame parser, the packet decoders and the state machines that read
+the stream (ClientConnection, ServerSession), with atheris (libFuzzer).
 
 The target is frame_property.check_stream; test_fuzz_frames.py runs this script for a few seconds
 in every test run. To fuzz longer by hand (new inputs go to the first directory, the committed
