@@ -66,6 +66,10 @@ class FrameParser:
                 packets.append(decode_packet(direction, kind, body))
         except ProtocolError as exc:
             error = exc
+            if self._broken is None:
+                # The frames after the bad one left the buffer with it: going on would lose them.
+                self._broken = exc
+                self._buffer = bytearray()
         if error is not None:
             error.packets = tuple(packets)
         return packets, error
