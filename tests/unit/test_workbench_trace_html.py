@@ -1,4 +1,7 @@
-"""`gg-workbench trace EXAMPLE --html FILE`: the talk's two subjects drawn on one page, and the limit said aloud."""
+"""`gg-workbench trace EXAMPLE --html FILE`: the talk's two subjects drawn on one page, and the limit said aloud.
+
+The subjects: the raw-loop echo server (docs/talk.md#slide-12) and the GG echo bot's login.
+"""
 from __future__ import annotations
 
 import json
