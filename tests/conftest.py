@@ -28,3 +28,9 @@ def require(available: bool, what: str, how_to_get_it: str) -> None:
     if STRICT:
         pytest.fail(f"GG_STRICT=1: {message}", pytrace=False)
     pytest.skip(message)
+
+
+@pytest.fixture(name="require", scope="session")
+def require_fixture():
+    """require() for test modules: they cannot import it, since `import conftest` may find another conftest."""
+    return require

@@ -33,14 +33,6 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 
 @pytest.fixture(scope="module")
-def require(pytestconfig):
-    """`require()` of tests/conftest.py, found by path: `import conftest` could find another conftest."""
-    plugin = pytestconfig.pluginmanager.get_plugin(str(ROOT / "tests" / "conftest.py"))
-    assert plugin is not None, "tests/conftest.py is not loaded"
-    return plugin.require
-
-
-@pytest.fixture(scope="module")
 def trace():
     spec = importlib.util.spec_from_file_location("timers_and_sockets", PROGRAM)
     program = importlib.util.module_from_spec(spec)

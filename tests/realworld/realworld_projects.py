@@ -99,11 +99,6 @@ def prepare(name: str, version: str, base: Path) -> Project:
     return Project(name, version, original, migrated, report)
 
 
-def scan_available() -> bool:
-    done = subprocess.run([gg_workbench(), "--help"], capture_output=True, text=True, timeout=60)
-    return re.search(r"\bscan\b", done.stdout) is not None
-
-
 def scan(path: Path) -> dict:
     """`gg-workbench scan PATH --format json` (exit 0 or 1 by the contract), read back."""
     done = subprocess.run([gg_workbench(), "scan", str(path), "--format", "json"], capture_output=True,

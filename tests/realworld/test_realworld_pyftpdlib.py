@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from realworld_projects import compile_all, gg_workbench, prepare, quiet_env, save_counts, scan, scan_available
+from realworld_projects import compile_all, gg_workbench, prepare, quiet_env, save_counts, scan
 
 NAME, VERSION = "pyftpdlib", "1.3.0"
 #: Cases of its suite that fail without any migration too (3.8, the stdlib's asyncore): ftplib ignores
@@ -120,19 +120,13 @@ def test_asyncore_bench_client_drives_the_server_on_asyncore(project, tmp_path):
         assert phase in out, out
 
 
-def test_asyncore_bench_client_drives_the_server_through_the_bridge(project, tmp_path, pytestconfig):
-    import compat.bridge
-
-    plugin = pytestconfig.pluginmanager.get_plugin(str(pytestconfig.rootpath / "tests" / "conftest.py"))
-    plugin.require(hasattr(compat.bridge, "loop"), "compat.bridge.loop (issue 11)", "merge the bridge branch")
+def test_asyncore_bench_client_drives_the_server_through_the_bridge(project, tmp_path):
     out = run_bench_against_server(project.migrated, tmp_path)
     for phase in ("RETR 100.0K file", "STOR 100.0K file", "(QUIT)"):
         assert phase in out, out
 
 
-def test_scan_before_and_after(project, pytestconfig):
-    plugin = pytestconfig.pluginmanager.get_plugin(str(pytestconfig.rootpath / "tests" / "conftest.py"))
-    plugin.require(scan_available(), "gg-workbench scan (issue 10, the scan branch)", "merge the scan branch")
+def test_scan_before_and_after(project):
     before, after = scan(project.original), scan(project.migrated)
     save_counts(project, before, after)
     codes_before = {code for code, count in before["summary"]["by_code"].items() if count}

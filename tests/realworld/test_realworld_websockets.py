@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from realworld_projects import compile_all, gg_workbench, prepare, quiet_env, save_counts, scan, scan_available
+from realworld_projects import compile_all, gg_workbench, prepare, quiet_env, save_counts, scan
 
 NAME, VERSION = "websockets", "2.7"
 #: websockets/test_protocol.py defines its own property named `async` (a keyword since 3.7): no rule can
@@ -72,9 +72,7 @@ def test_its_own_tests_pass_after_migration(project):
     assert ran == 101
 
 
-def test_scan_before_and_after(project, pytestconfig):
-    plugin = pytestconfig.pluginmanager.get_plugin(str(pytestconfig.rootpath / "tests" / "conftest.py"))
-    plugin.require(scan_available(), "gg-workbench scan (issue 10, the scan branch)", "merge the scan branch")
+def test_scan_before_and_after(project):
     before, after = scan(project.original), scan(project.migrated / "websockets")
     save_counts(project, before, after)
     codes_before = {code for code, count in before["summary"]["by_code"].items() if count}

@@ -4,19 +4,11 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
-from pathlib import Path
 from typing import Any, Coroutine
 
 from compat import asynchat, asyncore
 
-__all__ = ["EchoChannel", "EchoServer", "root_require", "run_on_selector_loop"]
-
-
-def root_require(config: Any) -> Any:
-    """`require()` of tests/conftest.py, found by path: `import conftest` could find another conftest."""
-    plugin = config.pluginmanager.get_plugin(str(Path(__file__).resolve().parents[1] / "conftest.py"))
-    assert plugin is not None, "tests/conftest.py is not loaded"
-    return plugin.require
+__all__ = ["EchoChannel", "EchoServer", "run_on_selector_loop"]
 
 
 def run_on_selector_loop(main: Coroutine[Any, Any, Any]) -> Any:

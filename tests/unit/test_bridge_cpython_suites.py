@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-from compat_echo import root_require
 
 RUNNER = Path(__file__).with_name("cpython_suites_runner.py")
 FROM_PYPI = sys.version_info >= (3, 12)
@@ -31,7 +30,7 @@ SUITES = ("asyncore", "asynchat")
 
 
 @pytest.fixture(scope="module")
-def sdist_folders(tmp_path_factory, pytestconfig) -> Dict[str, Path]:
+def sdist_folders(tmp_path_factory, require) -> Dict[str, Path]:
     """3.12+: the pyasyncore and pyasynchat sdists of the installed versions, unpacked (one pip call)."""
     if not FROM_PYPI:
         return {}
@@ -45,7 +44,7 @@ def sdist_folders(tmp_path_factory, pytestconfig) -> Dict[str, Path]:
     folders = {}
     for name in SUITES:
         archives = sorted(into.glob(f"py{name}-*.tar.gz"))
-        root_require(pytestconfig)(
+        require(
             fetched.returncode == 0 and bool(archives), f"the {wanted[name]} sdist (for its tests)",
             f"pip could not download it: {fetched.stderr.strip()[-300:]}")
         with tarfile.open(archives[0]) as archive:
@@ -68,8 +67,8 @@ def run_suite(name: str, sdist_folders: Dict[str, Path], tmp_path: Path, require
 
 
 @pytest.mark.parametrize("name", SUITES)
-def test_cpython_suite_passes_through_the_drop_in(name, sdist_folders, tmp_path, pytestconfig):
-    summary = run_suite(name, sdist_folders, tmp_path, root_require(pytestconfig))
+def test_cpython_suite_passes_through_the_drop_in(name, sdist_folders, tmp_path, require):
+    summary = run_suite(name, sdist_folders, tmp_path, require)
     tests = summary["tests"]
     broken = {test: row for test, row in tests.items() if row["outcome"] in ("fail", "error", "xpass")}
     assert not broken, json.dumps(broken, indent=1)[-4000:]

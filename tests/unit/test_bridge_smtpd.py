@@ -14,7 +14,7 @@ import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
-from compat_echo import root_require, run_on_selector_loop
+from compat_echo import run_on_selector_loop
 
 from compat import asyncore, bridge
 
@@ -40,8 +40,8 @@ def send_all(port: int, connection: int) -> int:
     return MESSAGES_PER_CONNECTION
 
 
-def test_smtpd_serves_threads_of_smtplib_clients_beside_an_asyncio_task(pytestconfig):
-    smtpd = load_smtpd(root_require(pytestconfig))
+def test_smtpd_serves_threads_of_smtplib_clients_beside_an_asyncio_task(require):
+    smtpd = load_smtpd(require)
     assert not asyncore.socket_map
     received = collections.Counter()
 

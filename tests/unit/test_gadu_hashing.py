@@ -41,14 +41,6 @@ def _libgadu():
 _LIVE = _libgadu()
 
 
-@pytest.fixture(scope="session")
-def require(pytestconfig):
-    """`require()` of tests/conftest.py, found by path: `import conftest` could find another conftest."""
-    plugin = pytestconfig.pluginmanager.get_plugin(str(ROOT / "tests" / "conftest.py"))
-    assert plugin is not None, "tests/conftest.py is not loaded"
-    return plugin.require
-
-
 def test_vector_file_is_libgadus_and_covers_the_edges():
     """The committed vectors were made by libgadu and include empty, long, non-ASCII passwords and edge seeds."""
     assert VECTORS["generator"].startswith("tools/make_hash_vectors.py")

@@ -60,17 +60,7 @@ def test_asyncore_echo_same_output_before_and_after_the_imports_and_coroutines_s
     assert run_program(program) == expected("asyncore_echo")
 
 
-def require(config: pytest.Config, *args: object) -> None:
-    # tests/conftest.py's require(), reached through pytest: it is not importable as a module under tox.
-    plugin = config.pluginmanager.get_plugin(str(HERE.parents[1] / "conftest.py"))
-    plugin.require(*args)
-
-
-def test_asyncore_echo_after_the_bridge_step_runs_on_asyncio(tmp_path, pytestconfig):
-    import compat.bridge
-
-    require(pytestconfig, hasattr(compat.bridge, "loop"),
-            "compat.bridge.loop (the bridge's drop-in asyncore.loop, issue 11)", "merge the bridge branch")
+def test_asyncore_echo_after_the_bridge_step_runs_on_asyncio(tmp_path):
     program = tmp_path / "asyncore_echo.py"
     shutil.copy(HERE / "golden" / "asyncore_echo.py", program)
     vendor_compat(tmp_path)

@@ -52,14 +52,6 @@ def test_sarif_has_rules_with_help_and_results_with_physical_locations(sarif_log
         ["asyncio_async_py2.py", "undecodable.py"]
 
 
-@pytest.fixture(scope="module")
-def require(pytestconfig):
-    """`require()` of tests/conftest.py, found by path: `import conftest` could find another conftest."""
-    plugin = pytestconfig.pluginmanager.get_plugin(str(Path(__file__).resolve().parents[2] / "conftest.py"))
-    assert plugin is not None, "tests/conftest.py is not loaded"
-    return plugin.require
-
-
 def test_sarif_tools_reads_every_finding_back(sarif_log, require):
     """sarif-tools' loader and records: tool name, file, line, rule and severity for each finding."""
     require(importlib.util.find_spec("sarif") is not None, "sarif-tools",
