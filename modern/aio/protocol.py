@@ -176,8 +176,7 @@ class GGProtocol(asyncio.BufferedProtocol):
         flush = answer and self._queue(answer)
         if events:
             if type(events[-1]) is ev.Closed:
-                self._flush()  # the receipts for what came whole still go, before the abort
-                flush = False
+                flush = False  # _abort_with sends the receipts for what came whole first
                 self._abort_with(events.pop())  # type: ignore[arg-type]
             if events:
                 self._deliver(events)
@@ -387,6 +386,7 @@ class GGProtocol(asyncio.BufferedProtocol):
         if self._ending is None:
             self._ending = closed
         if self.transport is not None:
+            self._flush()  # what was written before the abort goes first, as if it had been sent at once
             self.transport.abort()
 
     def close(self, reason: str, timeout: float) -> None:
