@@ -42,12 +42,13 @@ are already on their way.
 from __future__ import annotations
 
 import enum
+import struct
 import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Type, Union
 
 from . import events as ev
 from . import packets as pk
-from .errors import CloseTimeout, LocalProtocolError, LoginTimeout, ProtocolError, RemoteProtocolError
+from .errors import CloseTimeout, LocalProtocolError, LoginTimeout, MalformedPacket, ProtocolError, RemoteProtocolError
 from .framing import FrameParser
 from .hashing import GG_LOGIN_HASH_SHA1, hash_type_code, login_hash_field
 from .limits import CLOSE_TIMEOUT, LOGIN_TIMEOUT, NOTIFY_CHUNK
@@ -177,15 +178,31 @@ class ClientConnection:
             return self._receive_eof()
         if self.state is S.CLOSED:
             raise LocalProtocolError("receive_data() after the session ended (role: client): close the socket")
-        packets, error = self._parser.feed_until_error(data)
-        events: List[ev.Event] = []
         try:
-            for packet in packets:
-                event = self._handle(packet)
+            frames = self._parser.feed_frames(data)
+            error: Optional[ProtocolError] = None
+        except ProtocolError as exc:  # the frames that came whole before the bad bytes still count
+            frames, error = list(exc.frames), exc
+        events: List[ev.Event] = []
+        # One dispatch per frame: while CONNECTED the hot packets go from (type, body) straight to an
+        # event, with no packet object; the rest through decode_packet() and the transition table.
+        try:
+            for kind, body in frames:
+                fast = _FAST.get(kind) if self.state is S.CONNECTED else None
+                if fast is not None:
+                    events.append(fast(self, body))
+                    continue
+                event = self._handle(pk.decode_packet(_FROM_SERVER, kind, body))
                 if event is not None:
                     events.append(event)
+        except MalformedPacket as exc:
+            exc.packets = _decoded(frames[: frames.index((kind, body))])  # as the parser reports them
+            error = exc
         except ProtocolError as exc:
             error = exc
+        else:
+            if error is not None:
+                error.packets = _decoded(frames)
         if error is not None:
             events.append(self._end(error))
         return events
@@ -278,6 +295,25 @@ class ClientConnection:
             self._outbox += pk.RecvMsgAck.encode_seq(packet.seq)
         return ev.MessageReceived(packet.sender, packet.seq, packet.time, packet.msgclass,
                                   packet.html, packet.plain, packet.text)
+
+    def _fast_recv_msg(self, body: bytes) -> ev.Event:
+        """GG_RECV_MSG80 while CONNECTED: checked as RecvMsg80.decode checks it, decoded only when read."""
+        if len(body) < 25:
+            pk._need(_RECV_MSG80_NAME, body, 25)
+        sender, seq, when, msgclass, offset_plain, offset_attr = _unpack_recv_msg80(body)
+        html, plain = pk.message_parts(_RECV_MSG80_NAME, body, 24, offset_plain, offset_attr)
+        if not html.isascii():
+            pk.check_html(_RECV_MSG80_NAME, html)
+        if self.features & pk.GG_FEATURE_MSG_ACK:
+            self._outbox += _pack_recv_msg_ack(pk.GG_RECV_MSG_ACK, 4, seq)
+        return _message_from_wire(sender, seq, when, msgclass, html, plain)
+
+    def _fast_send_msg_ack(self, body: bytes) -> ev.Event:
+        """GG_SEND_MSG_ACK while CONNECTED."""
+        if len(body) < 12:
+            pk._need(pk.SendMsgAck.NAME, body, 12)
+        status, recipient, seq = _unpack_u32x3(body)
+        return _message_ack(recipient, seq, status)
 
     def _on_send_msg_ack(self, packet: pk.SendMsgAck) -> ev.Event:
         return ev.MessageAck(packet.recipient, packet.seq, packet.status)
@@ -403,6 +439,34 @@ class ClientConnection:
         self.state = S.DISCONNECTING
         self._wait_for_close(_OUR_LOGOFF)
         return data
+
+
+#: The hot packets of a CONNECTED session, by type: what receive_data() calls with the body.
+_FAST: Dict[int, Callable[[ClientConnection, bytes], ev.Event]] = {
+    pk.GG_RECV_MSG80: ClientConnection._fast_recv_msg,
+    pk.GG_SEND_MSG_ACK: ClientConnection._fast_send_msg_ack,
+}
+_FROM_SERVER = pk.Direction.SERVER_TO_CLIENT
+_RECV_MSG80_NAME = pk.RecvMsg80.NAME
+_unpack_recv_msg80 = struct.Struct("<IIIIII").unpack_from
+_unpack_u32x3 = struct.Struct("<III").unpack_from
+_pack_recv_msg_ack = struct.Struct("<III").pack
+_message_from_wire = ev.MessageReceived.from_wire
+
+
+def _message_ack(recipient: int, seq: int, status: int) -> ev.MessageAck:
+    """ev.MessageAck(recipient, seq, status) without the frozen __init__'s guarded setattr per field."""
+    event = _new(ev.MessageAck)
+    _setattr(event, "__dict__", {"recipient": recipient, "seq": seq, "status": status})
+    return event  # type: ignore[no-any-return]
+
+
+_new, _setattr = object.__new__, object.__setattr__
+
+
+def _decoded(frames: List[Tuple[int, bytes]]) -> Tuple[pk.Packet, ...]:
+    """The packets of frames that came whole before an error (they decode: they came before it)."""
+    return tuple(pk.decode_packet(_FROM_SERVER, kind, body) for kind, body in frames)
 
 
 #: The reaction to each packet type that means something to the application (a dict: one lookup,

@@ -5,8 +5,10 @@ with one Closed, whatever ended it: the server's close, a protocol error (Closed
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass, field
 from typing import Optional, Tuple, Union
+
+from .packets import decode_plain, message_text
 
 __all__ = [
     "Closed",
@@ -37,18 +39,91 @@ class LoginFailed:
     reason: str = "wrong password or unknown uin"
 
 
-@dataclass(frozen=True)
 class MessageReceived:
     """A message (GG_RECV_MSG80). `text` is read from the HTML part when there is one, else from
-    the plain part (gadu.packets.message_text); `msgclass` has GG_CLASS_QUEUED when it waited offline."""
+    the plain part (gadu.packets.message_text); `msgclass` has GG_CLASS_QUEUED when it waited offline.
 
-    sender: int
-    seq: int
-    time: int
-    msgclass: int
-    html: str
-    plain: str
-    text: str
+    Frozen, compared and hashed by its seven fields, like the other events. The core builds it from
+    the wire with `from_wire`: the parts stay bytes until `html` or `plain` is read, and the HTML is
+    parsed into `text` only when `text` is read (the bytes were checked when the packet arrived).
+    """
+
+    __slots__ = ("_html", "_plain", "_text", "msgclass", "sender", "seq", "time")
+
+    def __init__(self, sender: int, seq: int, time: int, msgclass: int, html: str, plain: str, text: str) -> None:
+        _set = object.__setattr__
+        _set(self, "sender", sender)
+        _set(self, "seq", seq)
+        _set(self, "time", time)
+        _set(self, "msgclass", msgclass)
+        _set(self, "_html", html)
+        _set(self, "_plain", plain)
+        _set(self, "_text", text)
+
+    @classmethod
+    def from_wire(cls, sender: int, seq: int, time: int, msgclass: int, html: bytes, plain: bytes) -> MessageReceived:
+        """The event for checked wire parts: `html` valid UTF-8, `plain` CP1250, neither with its NUL."""
+        self = _new(cls)
+        _set = object.__setattr__
+        _set(self, "sender", sender)
+        _set(self, "seq", seq)
+        _set(self, "time", time)
+        _set(self, "msgclass", msgclass)
+        _set(self, "_html", html)
+        _set(self, "_plain", plain)
+        _set(self, "_text", None)
+        return self
+
+    @property
+    def html(self) -> str:
+        html = self._html
+        if type(html) is bytes:
+            html = html.decode("utf-8")
+            object.__setattr__(self, "_html", html)
+        return html  # type: ignore[no-any-return]
+
+    @property
+    def plain(self) -> str:
+        plain = self._plain
+        if type(plain) is bytes:
+            plain = decode_plain(plain)
+            object.__setattr__(self, "_plain", plain)
+        return plain  # type: ignore[no-any-return]
+
+    @property
+    def text(self) -> str:
+        text = self._text
+        if text is None:
+            text = message_text(self.html, self.plain)
+            object.__setattr__(self, "_text", text)
+        return text  # type: ignore[no-any-return]
+
+    def _fields(self) -> Tuple[int, int, int, int, str, str, str]:
+        return (self.sender, self.seq, self.time, self.msgclass, self.html, self.plain, self.text)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return ("MessageReceived(sender={!r}, seq={!r}, time={!r}, msgclass={!r}, html={!r}, plain={!r}, "
+                "text={!r})".format(*self._fields()))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> Tuple[type, Tuple[int, int, int, int, str, str, str]]:
+        return (MessageReceived, self._fields())
+
+
+_new = object.__new__
 
 
 @dataclass(frozen=True)

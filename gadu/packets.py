@@ -285,6 +285,11 @@ _STATUS_ENTRY = struct.Struct("<IIIIHBBII")
 _SEND_MSG80 = struct.Struct("<IIIII")
 _SEND_MSG80_FRAME = struct.Struct("<IIIIIII")  # the header, then the SEND_MSG80 head
 _RECV_MSG80 = struct.Struct("<IIIIII")
+_pack_send_msg80_frame = _SEND_MSG80_FRAME.pack
+_pack_recv_msg80_frame = struct.Struct("<IIIIIIII").pack
+_unpack_send_msg80 = _SEND_MSG80.unpack_from
+_new = object.__new__
+_setattr = object.__setattr__  # for frozen dataclasses built without __init__
 
 
 class Packet:
@@ -713,6 +718,7 @@ _CP1250_UNDEFINED = bytes.maketrans(b"\x81\x83\x88\x90\x98", b"?????")
 _HTML_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord("'"): "&apos;",
                  ord('"'): "&quot;", ord("\n"): "<br>", ord("\r"): None}
 _SPAN = "<span style=\"color:#000000; font-family:'MS Shell Dlg 2'; font-size:9pt; \">"
+_NEEDS_ESCAPE = re.compile("[&<>'\"\n\r]").search
 _HTML_TOKEN = re.compile(r"<[^>]*(?:>|$)|&[A-Za-z0-9#]*;")
 _ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&amp;": "&", "&nbsp;": "\xa0"}
 
@@ -725,6 +731,8 @@ def html_from_text(text: str) -> str:
     """
     if not text:
         return ""
+    if _NEEDS_ESCAPE(text) is None:  # most texts: nothing for translate()'s per-character lookups to do
+        return _SPAN + text + "</span>"
     return _SPAN + text.translate(_HTML_ESCAPES) + "</span>"
 
 
@@ -790,8 +798,10 @@ def _encode_message(name: str, head_size: int, html: str, plain: str) -> Tuple[b
     return html_part + plain_raw + b"\x00", offset_plain, offset_attr
 
 
-def _decode_message(name: str, payload: bytes, head_size: int, offset_plain: int,
-                    offset_attr: int) -> Tuple[str, str, bytes]:
+def message_parts(name: str, payload: bytes, head_size: int, offset_plain: int,
+                  offset_attr: int) -> Tuple[bytes, bytes]:
+    """The raw HTML and plain parts of a message body, checked as _decode_message checks them (the
+    HTML's UTF-8 aside): the one place the layout rules live, for the general and the fast decoders."""
     if not head_size <= offset_plain < offset_attr <= len(payload):
         raise MalformedPacket(
             name,
@@ -799,17 +809,35 @@ def _decode_message(name: str, payload: bytes, head_size: int, offset_plain: int
             f"body {len(payload)} bytes; need {head_size} <= offset_plain < offset_attr <= body)",
         )
     if offset_plain == head_size:
-        html = ""
+        html_raw = b""
     else:
         html_raw = payload[head_size : offset_plain - 1]
         if payload[offset_plain - 1] != 0 or b"\x00" in html_raw:
             raise MalformedPacket(name, "the HTML part is not one NUL-terminated string")
-        html = _utf8(name, html_raw, "HTML part")
     plain_raw = payload[offset_plain : offset_attr - 1]
     if payload[offset_attr - 1] != 0 or b"\x00" in plain_raw:
         raise MalformedPacket(name, "the plain part is not one NUL-terminated string")
-    plain = plain_raw.translate(_CP1250_UNDEFINED).decode("cp1250")
-    return html, plain, bytes(payload[offset_attr:])
+    return html_raw, plain_raw
+
+
+def decode_plain(raw: bytes) -> str:
+    """A plain part's CP1250 bytes as text (the five undefined bytes as '?', as libgadu reads them)."""
+    if raw.isascii():  # CP1250 agrees with ASCII, whose decoder skips the codec's Python layer
+        return raw.decode("ascii")
+    return raw.translate(_CP1250_UNDEFINED).decode("cp1250")
+
+
+def check_html(name: str, raw: bytes) -> None:
+    """Raise MalformedPacket unless `raw` is UTF-8 (ASCII is, and is checked without decoding)."""
+    if not raw.isascii():
+        _utf8(name, raw, "HTML part")
+
+
+def _decode_message(name: str, payload: bytes, head_size: int, offset_plain: int,
+                    offset_attr: int) -> Tuple[str, str, bytes]:
+    html_raw, plain_raw = message_parts(name, payload, head_size, offset_plain, offset_attr)
+    html = _utf8(name, html_raw, "HTML part") if html_raw else ""
+    return html, decode_plain(plain_raw), bytes(payload[offset_attr:])
 
 
 @_register(GG_SEND_MSG80, "GG_SEND_MSG80", _C2S)
@@ -853,16 +881,41 @@ class SendMsg80(Packet):
             raise MessageTooLong(len(text), MAX_MESSAGE)
         if "\x00" in text:
             raise LocalProtocolError("a message cannot contain NUL")
-        parts, offset_plain, offset_attr = _encode_message(
-            cls.NAME, _SEND_MSG80.size, html_from_text(text), plain_from_text(text))
-        length = _SEND_MSG80.size + len(parts) + len(DEFAULT_ATTRIBUTES)
+        # The text has no NUL, so neither part can have one; the plain part encoded once, not
+        # narrowed to CP1250 by plain_from_text() and then encoded again.
+        html_part = html_from_text(text).encode("utf-8") + b"\x00" if text else b""
+        if text.isascii():
+            plain_part = text.encode("ascii") + b"\x00"
+        else:
+            plain_part = text.replace("\ufeff", "").encode("cp1250", "replace") + b"\x00"
+        offset_plain = _SEND_MSG80.size + len(html_part)
+        offset_attr = offset_plain + len(plain_part)
+        length = offset_attr + len(DEFAULT_ATTRIBUTES)
         if length > MAX_FRAME:
             raise LocalProtocolError(f"{cls.NAME} body would be {length} bytes, above the {MAX_FRAME}-byte frame limit")
         try:
-            head = _SEND_MSG80_FRAME.pack(cls.TYPE, length, recipient, seq, msgclass, offset_plain, offset_attr)
+            head = _pack_send_msg80_frame(cls.TYPE, length, recipient, seq, msgclass, offset_plain, offset_attr)
         except struct.error as exc:
             raise LocalProtocolError(f"cannot encode {cls.NAME}: a field is out of range ({exc})") from None
-        return head + parts + DEFAULT_ATTRIBUTES
+        return b"".join((head, html_part, plain_part, DEFAULT_ATTRIBUTES))
+
+    @classmethod
+    def from_wire(cls, payload: bytes) -> SendMsg80:
+        """decode(payload), faster, remembering the parts as they came when re-encoding them would give
+        the same bytes (RecvMsg80.from_send then delivers them without encoding them again)."""
+        if len(payload) < 21:
+            _need(cls.NAME, payload, 21)
+        recipient, seq, msgclass, offset_plain, offset_attr = _unpack_send_msg80(payload)
+        html_raw, plain_raw = message_parts(cls.NAME, payload, 20, offset_plain, offset_attr)
+        html = _utf8(cls.NAME, html_raw, "HTML part") if html_raw else ""
+        made = _new(cls)
+        fields = {"recipient": recipient, "seq": seq, "msgclass": msgclass, "html": html,
+                  "plain": decode_plain(plain_raw), "attributes": payload[offset_attr:]}
+        # A lone NUL for an HTML part and the five bytes CP1250 lacks do not survive a round trip.
+        if offset_plain != 21 and (plain_raw.isascii() or plain_raw.translate(_CP1250_UNDEFINED) == plain_raw):
+            fields["_wire"] = (offset_plain, offset_attr, payload[20:])
+        _setattr(made, "__dict__", fields)
+        return made
 
     @classmethod
     def decode(cls, payload: bytes) -> SendMsg80:
@@ -889,8 +942,17 @@ class RecvMsg80(Packet):
     @classmethod
     def from_send(cls, message: SendMsg80, sender: int, time: int, msgclass: int = -1) -> RecvMsg80:
         """What the server delivers for a sent message (class kept unless given, e.g. | GG_CLASS_QUEUED)."""
-        return cls(sender, message.seq, time, message.msgclass if msgclass < 0 else msgclass,
-                   message.html, message.plain, message.attributes)
+        wire = message.__dict__.get("_wire")
+        if wire is None:
+            return cls(sender, message.seq, time, message.msgclass if msgclass < 0 else msgclass,
+                       message.html, message.plain, message.attributes)
+        # The parts as they came, which encode() sends as they are; built as __init__ would build it.
+        made = _new(cls)
+        _setattr(made, "__dict__", {
+            "sender": sender, "seq": message.seq, "time": time,
+            "msgclass": message.msgclass if msgclass < 0 else msgclass, "html": message.html,
+            "plain": message.plain, "attributes": message.attributes, "_wire": wire})
+        return made
 
     @property
     def text(self) -> str:
@@ -901,6 +963,25 @@ class RecvMsg80(Packet):
         parts, offset_plain, offset_attr = _encode_message(self.NAME, _RECV_MSG80.size, self.html, self.plain)
         head = _RECV_MSG80.pack(self.sender, self.seq, self.time, self.msgclass, offset_plain, offset_attr)
         return head + parts + self.attributes
+
+    def encode(self) -> bytes:
+        wire = self.__dict__.get("_wire")
+        if wire is None:
+            return Packet.encode(self)
+        # Delivered from a SendMsg80 that came off the wire: its parts are the bytes that encoding
+        # its html, plain and attributes would give (SendMsg80.from_wire makes sure), offsets 4 larger.
+        offset_plain, offset_attr, parts = wire
+        length = _RECV_MSG80.size + len(parts)
+        try:
+            head = _pack_recv_msg80_frame(self.TYPE, length, self.sender, self.seq, self.time, self.msgclass,
+                                          offset_plain + 4, offset_attr + 4)
+        except struct.error as exc:
+            raise LocalProtocolError(f"cannot encode {self.NAME}: a field is out of range ({exc})") from None
+        if length > MAX_FRAME:
+            raise LocalProtocolError(
+                f"{self.NAME} body would be {length} bytes, above the {MAX_FRAME}-byte frame limit"
+            )
+        return head + parts
 
     @classmethod
     def decode(cls, payload: bytes) -> RecvMsg80:

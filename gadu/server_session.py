@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import enum
 import secrets
+import struct
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Tuple, Type, Union
 
 from . import packets as pk
-from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from .errors import LocalProtocolError, MalformedPacket, ProtocolError, RemoteProtocolError
 from .framing import FrameParser
 from .hashing import HASH_TYPES, check_login_hash
 from .limits import MAX_CONTACTS, MAX_FRAME, SERVER_IDLE_TIMEOUT, SERVER_LOGIN_TIMEOUT
@@ -249,15 +250,31 @@ class ServerSession:
             return [self._end(RemoteProtocolError("the client sent data before GG_WELCOME (role: server, state NEW)"))]
         if self.state is S.CLOSED:
             raise LocalProtocolError("receive_data() after the session ended (role: server): close the socket")
-        packets, error = self._parser.feed_until_error(data)  # what came whole before bad bytes counts
-        events: List[ServerEvent] = []
         try:
-            for packet in packets:
-                events.extend(self._handle(packet))
+            frames = self._parser.feed_frames(data)
+            error: Optional[ProtocolError] = None
+        except ProtocolError as exc:  # what came whole before bad bytes counts
+            frames, error = list(exc.frames), exc
+        events: List[ServerEvent] = []
+        # One dispatch per frame: while CONNECTED the hot packets go straight to their event; the
+        # rest through decode_packet() and the transition table.
+        try:
+            for kind, body in frames:
+                fast = _FAST.get(kind) if self.state is S.CONNECTED else None
+                if fast is not None:
+                    events.append(fast(body))
+                    continue
+                events.extend(self._handle(pk.decode_packet(_FROM_CLIENT, kind, body)))
                 if self.state is S.CLOSED:
                     break  # a refused login: nothing after it counts
+        except MalformedPacket as exc:
+            exc.packets = _decoded(frames[: frames.index((kind, body))])  # as the parser reports them
+            error = exc
         except ProtocolError as exc:
             error = exc
+        else:
+            if error is not None:
+                error.packets = _decoded(frames)
         if error is not None:
             events.append(self._end(error))
         elif self.state is S.CONNECTED and self.idle_timeout is not None:
@@ -394,13 +411,18 @@ class ServerSession:
 
     def send_message(self, message: pk.RecvMsg80) -> bytes:
         """GG_RECV_MSG80 (see RecvMsg80.from_send)."""
-        self._check_send("GG_RECV_MSG80")
+        if self.state is not S.CONNECTED:
+            self._check_send("GG_RECV_MSG80")
         return message.encode()
 
     def send_ack(self, status: int, recipient: int, seq: int) -> bytes:
         """GG_SEND_MSG_ACK for a message this client sent (status GG_ACK_*)."""
-        self._check_send("GG_SEND_MSG_ACK")
-        return pk.SendMsgAck(status, recipient, seq).encode()
+        if self.state is not S.CONNECTED:
+            self._check_send("GG_SEND_MSG_ACK")
+        try:
+            return _pack_send_msg_ack(pk.GG_SEND_MSG_ACK, 12, status, recipient, seq)
+        except struct.error as exc:
+            raise LocalProtocolError(f"cannot encode GG_SEND_MSG_ACK: a field is out of range ({exc})") from None
 
     def send_typing(self, uin: int, length: int) -> bytes:
         """GG_TYPING_NOTIFY: contact `uin` has typed `length` characters (0: stopped)."""
@@ -421,3 +443,45 @@ class ServerSession:
         """GG_DISCONNECT_ACK after a Logoff; close the connection after writing it."""
         self._check_send("GG_DISCONNECT_ACK", (S.DISCONNECTING,))
         return pk.DisconnectAck().encode()
+
+
+def _fast_send_msg(body: bytes) -> SendMessage:
+    return _send_message_event(pk.SendMsg80.from_wire(body))
+
+
+def _fast_recv_msg_ack(body: bytes) -> MessageAcked:
+    if len(body) < 4:
+        pk._need(pk.RecvMsgAck.NAME, body, 4)
+    return _message_acked_event(_unpack_u32(body)[0])
+
+
+def _dataclass_event(cls: type) -> Callable[[object], object]:
+    """A maker for a one-field frozen event (the generated __init__ costs a setattr call through the
+    frozen guard per field); equal to cls(value) in every way."""
+    (name,) = cls.__dataclass_fields__  # type: ignore[attr-defined]
+    new, setattr_ = object.__new__, object.__setattr__
+
+    def make(value: object) -> object:
+        event = new(cls)
+        setattr_(event, name, value)
+        return event
+
+    return make
+
+
+_send_message_event = _dataclass_event(SendMessage)
+_message_acked_event = _dataclass_event(MessageAcked)
+
+#: The hot packets of a CONNECTED session, by type: what receive_data() calls with the body.
+_FAST: Dict[int, Callable[[bytes], ServerEvent]] = {
+    pk.GG_SEND_MSG80: _fast_send_msg,
+    pk.GG_RECV_MSG_ACK: _fast_recv_msg_ack,
+}
+_FROM_CLIENT = pk.Direction.CLIENT_TO_SERVER
+_unpack_u32 = struct.Struct("<I").unpack_from
+_pack_send_msg_ack = struct.Struct("<IIIII").pack
+
+
+def _decoded(frames: List[Tuple[int, bytes]]) -> Tuple[pk.Packet, ...]:
+    """The packets of frames that came whole before an error (they decode: they came before it)."""
+    return tuple(pk.decode_packet(_FROM_CLIENT, kind, body) for kind, body in frames)

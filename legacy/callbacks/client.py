@@ -76,6 +76,9 @@ class GGClient:
         self._write_waiters: Deque[Tuple[int, Callback]] = collections.deque()
         self._fire_pending = False
         self._write_failed = False
+        #: While the core's events are dispatched: the frames written meanwhile, sent in one send()
+        #: when they are done (a receipt and the message a callback sends in answer).
+        self._held: Optional[List[bytes]] = None
 
     def __repr__(self) -> str:
         return f"<GGClient uin={self.uin} state={self.state.name if self.state else None}>"
@@ -247,6 +250,14 @@ class GGClient:
             return
         if self._packet_log is not None:
             self._packet_log.outgoing(data)
+        if self._held is not None:
+            self._held.append(data)
+            return
+        self._send_now(data)
+
+    def _send_now(self, data: bytes) -> None:
+        sock = self._sock
+        assert sock is not None
         if self._outbuf:
             self._outbuf += data
             return
@@ -307,12 +318,30 @@ class GGClient:
         go out first (the login, receipts, the keep-alive ping), then the callbacks run."""
         conn = self._conn
         assert conn is not None
-        self._write(conn.data_to_send())
-        for event in events:
-            if self.closed is not None:
-                break  # a callback aborted the connection: Closed was the last event
-            self._dispatch(event)
+        # The frames written until the callbacks are done leave together; not when the core ended
+        # the session (its receipts go before the end, as they always went).
+        batch = bool(events) and type(events[-1]) is not ev.Closed
+        if batch:
+            self._held = []
+        try:
+            self._write(conn.data_to_send())
+            for event in events:
+                if self.closed is not None:
+                    break  # a callback aborted the connection: Closed was the last event
+                self._dispatch(event)
+        finally:
+            if batch:
+                self._release_held()
         self._arm_timer()
+
+    def _release_held(self) -> None:
+        held, self._held = self._held, None
+        if held and self._sock is not None and not self._write_failed:
+            self._send_now(held[0] if len(held) == 1 else b"".join(held))
+            waiters = self._write_waiters  # sends made meanwhile wait for this write
+            if waiters and not self._fire_pending and self._written >= waiters[0][0]:
+                self._fire_pending = True
+                self.reactor.call_soon(self._fire_written)
 
     def _dispatch(self, event: Any) -> None:
         kind = type(event)
@@ -377,6 +406,8 @@ class GGClient:
         `defer`, when called from inside a user's call)."""
         if self.closed is not None:
             return
+        if self._held:  # written before the end, as if it had been sent at once
+            self._release_held()
         self.closed = closed
         if self._timer is not None:
             self._timer.cancel()

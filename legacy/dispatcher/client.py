@@ -11,7 +11,7 @@ import logging
 import socket
 import sys
 import time
-from typing import Any, Callable, Iterable, Optional, Tuple, Union
+from typing import Any, Callable, Iterable, List, Optional, Tuple, Union
 
 from compat import asynchat
 from gadu import events as ev
@@ -73,6 +73,9 @@ class GaduClient(asynchat.async_chat):
         self._frame = bytearray()  # the header or body being collected: at most one frame
         self._in_body = False
         self._unsent = 0
+        #: While the core's events go to the handlers: the frames pushed meanwhile, handed to
+        #: asynchat as one push when they are done (a receipt and the message a handler sends in answer).
+        self._held: Optional[List[bytes]] = None
         self._finished = False
         self._timer: Any = None  # the one timer, at the core's deadline (or earlier: see _arm_timer)
         self._timer_when: Optional[float] = None
@@ -171,14 +174,28 @@ class GaduClient(asynchat.async_chat):
     def _run_core(self, events: Iterable[ev.Event]) -> None:
         """What the core said (events, the last a Closed when it ended the session): its own answers
         go out first (the login, receipts, the keep-alive ping), then the handlers run."""
-        answer = self.connection.data_to_send()
-        if answer and not self._write(answer):
-            return
-        for event in events:
-            if self._finished:
-                return  # a handler closed the connection
-            self._dispatch(event)
+        events = list(events)
+        # Not when the core ended the session: its receipts go before the end, as they always went.
+        batch = bool(events) and type(events[-1]) is not ev.Closed
+        if batch:
+            self._held = []
+        try:
+            answer = self.connection.data_to_send()
+            if answer and not self._write(answer):
+                return
+            for event in events:
+                if self._finished:
+                    return  # a handler closed the connection
+                self._dispatch(event)
+        finally:
+            if batch:
+                self._release_held()
         self._arm_timer()
+
+    def _release_held(self) -> None:
+        held, self._held = self._held, None
+        if held and not self._finished:
+            super().push(held[0] if len(held) == 1 else b"".join(held))
 
     def _dispatch(self, event: ev.Event) -> None:
         if isinstance(event, ev.MessageReceived):
@@ -228,7 +245,10 @@ class GaduClient(asynchat.async_chat):
         if self.packet_log is not None:
             self.packet_log.outgoing(data)
         self._unsent += len(data)
-        super().push(data)
+        if self._held is not None:
+            self._held.append(data)
+        else:
+            super().push(data)
         return True
 
     def send(self, data: bytes) -> int:
@@ -312,6 +332,8 @@ class GaduClient(asynchat.async_chat):
         """Every way the connection ends comes here once: timers off, socket closed, on_disconnect."""
         if self._finished:
             return
+        if self._held:  # pushed before the end, as if it had been pushed at once
+            self._release_held()
         self._finished = True
         if self._timer is not None:
             self._timer.cancel()

@@ -60,7 +60,7 @@ class GGProtocol(asyncio.BufferedProtocol):
 
     # Slots: one of these per session, 10,000 idle ones in a process are the bench's D scenario.
     __slots__ = ("_ack_waiters", "_acks", "_close_timer", "_drain_waiters", "_early", "_end_delivered", "_ending",
-                 "_event_backlog", "_event_waiter", "_events", "_reading_paused", "_timer", "_timer_when",
+                 "_event_backlog", "_event_waiter", "_events", "_pending", "_reading_paused", "_timer", "_timer_when",
                  "_unacked", "_verdict", "_view", "_write_paused", "closed", "conn", "loop", "packet_log",
                  "transport")
 
@@ -84,6 +84,8 @@ class GGProtocol(asyncio.BufferedProtocol):
         self._acks: Dict[int, ev.MessageAck] = {}
         self._ack_waiters: Dict[int, asyncio.Future[ev.MessageAck]] = {}
         self._write_paused = False
+        #: Frames written in this loop iteration, sent together by _flush (None: none; no idle list).
+        self._pending: Optional[List[bytes]] = None
         self._drain_waiters: List[asyncio.Future[None]] = []  # a list: an empty deque costs 600 bytes
         #: The one timer at the core's deadline (or earlier: see _arm_timer); and aclose()'s drain bound.
         self._timer: Optional[asyncio.TimerHandle] = None
@@ -169,13 +171,17 @@ class GGProtocol(asyncio.BufferedProtocol):
         conn = self.conn
         assert conn is not None
         answer = conn.data_to_send()
-        if answer:
-            self.write(answer)
+        # The core's bytes are queued first; the flush is scheduled after the events wake their
+        # readers, so that what they send at once (the next message) leaves in the same send().
+        flush = answer and self._queue(answer)
         if events:
             if type(events[-1]) is ev.Closed:
+                flush = False  # _abort_with sends the receipts for what came whole first
                 self._abort_with(events.pop())  # type: ignore[arg-type]
             if events:
                 self._deliver(events)
+        if flush:
+            self.loop.call_soon(self._flush)
         self.arm_timer()
 
     def arm_timer(self) -> None:
@@ -334,13 +340,30 @@ class GGProtocol(asyncio.BufferedProtocol):
         return conn
 
     def write(self, data: bytes) -> None:
-        """Whole frames from the core, in one transport.write each: packets never interleave."""
-        transport = self.transport
-        if transport is None or self._ending is not None:
-            return
+        """Whole frames from the core, in order: those of one loop iteration go in one transport.write
+        at its end (a receipt and the next message in one send), so packets never interleave."""
+        if self._queue(data):
+            self.loop.call_soon(self._flush)
+
+    def _queue(self, data: bytes) -> bool:
+        """Add frames to this iteration's batch; True when the batch is new (its flush is to be scheduled)."""
+        if self.transport is None or self._ending is not None:
+            return False
         if self.packet_log is not None:
             self.packet_log.outgoing(data)
-        transport.write(data)
+        pending = self._pending
+        if pending is None:
+            self._pending = [data]
+            return True
+        pending.append(data)
+        return False
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, None
+        transport = self.transport
+        if pending is None or transport is None or transport.is_closing():
+            return  # aborted meanwhile: unsent data is dropped, as abort() says
+        transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
         queued = transport.get_write_buffer_size()
         if queued > WRITE_LIMIT:
             self.abort(f"the server is not reading: {queued} bytes queued for it, the limit is {WRITE_LIMIT}")
@@ -363,6 +386,7 @@ class GGProtocol(asyncio.BufferedProtocol):
         if self._ending is None:
             self._ending = closed
         if self.transport is not None:
+            self._flush()  # what was written before the abort goes first, as if it had been sent at once
             self.transport.abort()
 
     def close(self, reason: str, timeout: float) -> None:
@@ -371,6 +395,7 @@ class GGProtocol(asyncio.BufferedProtocol):
         if self._ending is None:
             self._ending = ev.Closed(False, reason)
         if self.transport is not None:
+            self._flush()  # what was written before the close goes first
             self.transport.close()
             if self._close_timer is None:
                 self._close_timer = self.loop.call_later(timeout, self._abort_late, reason)

@@ -108,6 +108,8 @@ class GGClient:
         self._acks: Dict[int, Optional[ev.MessageAck]] = {}
         self._awaited_acks: Dict[int, Any] = {}
         self._drain_waiter: Any = None
+        #: Frames written in this loop iteration, sent together by _flush (None: none; no idle list).
+        self._pending: Optional[List[bytes]] = None
         self._timer: Any = None  # the one timer, at the core's deadline (or earlier: see _arm_timer)
         self._timer_when = 0.0
         # Set once the end is decided (the reason); `_closed` once the socket is gone and Closed is out.
@@ -316,12 +318,31 @@ class GGClient:
         return self._drained()
 
     def _write(self, data: bytes) -> None:
+        """Whole frames, in order: those of one loop iteration go in one transport.write at its end
+        (a receipt and the next message in one send), so packets never interleave."""
+        if self._queue(data):
+            self._loop.call_soon(self._flush)
+
+    def _queue(self, data: bytes) -> bool:
+        """Add frames to this iteration's batch; True when the batch is new (its flush is to be scheduled)."""
         if not data or self._closing is not None:
-            return
+            return False
         if self._packet_log is not None:
             self._packet_log.outgoing(data)
-        self._transport.write(data)
-        queued = self._transport.get_write_buffer_size()
+        pending = self._pending
+        if pending is None:
+            self._pending = [data]
+            return True
+        pending.append(data)
+        return False
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, None
+        transport = self._transport
+        if pending is None or transport is None or transport.is_closing():
+            return
+        transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+        queued = transport.get_write_buffer_size()
         if queued > WRITE_LIMIT:
             self._abort(f"the server is not reading: {queued} bytes queued, the limit is {WRITE_LIMIT}")
 
@@ -384,9 +405,13 @@ class GGClient:
         """What the core said (events, the last a Closed when it ended the session): its own bytes
         go out first (the login, receipts, the keep-alive ping), then the events."""
         assert self._conn is not None
-        self._write(self._conn.data_to_send())
+        # The flush is scheduled after the events wake their readers, so that what they send at
+        # once (the next message) leaves in the same send().
+        flush = self._queue(self._conn.data_to_send())
         for event in events:
             self._dispatch(event)
+        if flush:
+            self._loop.call_soon(self._flush)
         self._arm_timer()
 
     def _arm_timer(self) -> None:
@@ -451,6 +476,7 @@ class GGClient:
     def _end(self, closed: Union[str, ev.Closed], abort: bool) -> None:
         if self._closing is not None:
             return
+        self._flush()  # what was written before the end goes first, as if it had been sent at once
         self._decide_close(closed)
         if self._transport is not None:
             if abort:

@@ -392,3 +392,22 @@ def test_packet_log(harness, address, caplog):
     assert "(hash zeroed)" in login
     assert any(" in GG_LOGIN80_OK " in line for line in lines)
     assert any(" out GG_NEW_STATUS80 " in line for line in lines)
+
+
+def test_sends_from_inside_a_handler_go_out_with_the_receipt_and_call_back(harness, address):
+    """A handler that answers each echo with a status change: the frames written while the events are
+    dispatched leave together after them (issue 13), and each send's callback still comes, once."""
+    client = harness.client(address)
+    harness.expect("login")
+
+    def answer(event: Any) -> None:
+        if type(event) is ev.MessageReceived:
+            client.change_status(pk.GG_STATUS_BUSY, "", harness.callback("status"))
+            client.send_message(ECHO, "again", harness.callback("second ack"))
+
+    harness.run(client.on_event, answer)
+    seq = harness.run(client.send_message, ECHO, "first", harness.callback("ack"))
+    outcomes = harness.collect("ack", "status", "second ack")
+    assert outcomes["ack"] == (ev.MessageAck(ECHO, seq, pk.GG_ACK_DELIVERED), None)
+    assert outcomes["status"] == (True, None)
+    assert outcomes["second ack"][0].status == pk.GG_ACK_DELIVERED and outcomes["second ack"][1] is None

@@ -45,6 +45,8 @@ def add_parser(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument("--svg", metavar="FILE", help="write the chart as SVG")
     parser.add_argument("--output", metavar="DIR", help="write bench.txt, bench.json and bench.svg into DIR")
     parser.add_argument("--list", action="store_true", help="list the scenarios and variants, then exit")
+    parser.add_argument("--core", action="store_true", help="only the protocol core per round trip against "
+                        "a hand-written struct floor, in this process (issue 13)")
     parser.set_defaults(handler=run)
 
 
@@ -54,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
     from .scenarios import scenarios
     from .worker import VARIANTS
 
+    if args.core:
+        from .core import main as core_main
+        return core_main(args.quick, args.runs)
     if args.list:
         for scenario in scenarios(args.quick):
             print(f"{scenario.key:4} {scenario.title}")

@@ -91,7 +91,23 @@ def goals(results: BenchResults) -> List[Dict[str, Any]]:
     for variant in ("yieldfrom", "aio"):
         goal(f"D3: {variant} client RSS per idle logged-in session, bytes",
              med(variant, "D3", "rss_per_session_bytes"), 4096)
+    # Issue 13: each GG client against the raw ceiling on the same loop (a GG round trip does about
+    # twice a raw one's wire work).
+    for variant, ceiling, limit in _ISSUE_13_B1:
+        goal(f"issue 13, B1: {variant} CPU per round trip as a multiple of {ceiling}'s",
+             _ratio(med(variant, "B1", cpu), med(ceiling, "B1", cpu)), limit)
     return found
+
+
+_ISSUE_13_B1 = (
+    ("aio", "raw-buffered", 2.5),
+    ("callbacks", "raw-reactor", 2.2),
+    ("yieldfrom", "raw-modern.loop", 2.5),
+    ("yieldfrom@asyncio", "raw-protocol", 3.0),
+    ("dispatcher-select", "raw-reactor", 3.0),
+    ("dispatcher-poll", "raw-reactor", 3.0),
+    ("dispatcher@asyncio", "raw-reactor", 3.0),
+)
 
 
 # --- the table ------------------------------------------------------------------------------------

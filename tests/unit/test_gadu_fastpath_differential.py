@@ -1,0 +1,178 @@
+"""The core's fast paths against its general paths, on random input (hypothesis).
+
+The hot packets (SEND_MSG_ACK and RECV_MSG80 to a client, SEND_MSG80 and RECV_MSG_ACK to a server
+session) skip the packet objects; the encoders skip them on the way out. Here the same bytes go
+through both ways (the general one by emptying the fast tables) and must give the same frames, the
+same events and the same typed errors with the same messages, malformed input and any split included.
+"""
+from __future__ import annotations
+
+import struct
+from typing import Any, Callable, List, Tuple
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gadu import client as client_module
+from gadu import events as ev
+from gadu import packets as pk
+from gadu import server_session as session_module
+from gadu.errors import ProtocolError
+from workbench.bench.core import logged_in_client, logged_in_session
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+U32 = st.integers(0, 0xFFFFFFFF)
+ANY_INT = st.one_of(U32, st.integers(-5, -1), st.integers(2**32, 2**32 + 5))
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+CP1250_TEXT = TEXT.map(pk.plain_from_text).filter(lambda t: "\x00" not in t)
+LIBGADU_HTML = TEXT.map(pk.html_from_text)
+
+
+def _message_body(head: bytes, html: bytes, plain: bytes, attributes: bytes) -> bytes:
+    return head + html + plain + attributes
+
+
+@st.composite
+def message_bodies(draw: Any, head_size: int) -> bytes:
+    """A message body: well formed (libgadu's HTML or any text, CP1250 plain), then perhaps damaged."""
+    html = draw(st.one_of(LIBGADU_HTML, TEXT, st.just(""))).replace("\x00", "").encode("utf-8")
+    html_part = html + b"\x00" if html or draw(st.booleans()) else b""
+    plain = draw(CP1250_TEXT).encode("cp1250") + draw(st.sampled_from([b"", b"\x81", b"\x98x"]))
+    attributes = draw(st.sampled_from([b"", pk.DEFAULT_ATTRIBUTES]))
+    offset_plain = head_size + len(html_part)
+    offset_attr = offset_plain + len(plain) + 1
+    fields = draw(st.lists(U32, min_size=head_size // 4 - 2, max_size=head_size // 4 - 2))
+    head = struct.pack(f"<{head_size // 4}I", *fields, offset_plain, offset_attr)
+    body = bytearray(_message_body(head, html_part, plain + b"\x00", attributes))
+    damage = draw(st.sampled_from(["none", "none", "byte", "cut", "offsets"]))
+    if damage == "byte" and body:
+        body[draw(st.integers(0, len(body) - 1))] = draw(st.integers(0, 255))
+    elif damage == "cut":
+        del body[draw(st.integers(0, len(body))):]
+    elif damage == "offsets":
+        struct.pack_into("<II", body, head_size - 8, draw(U32 | st.integers(0, 80)), draw(U32 | st.integers(0, 80)))
+    return bytes(body)
+
+
+def _frame(kind: int, body: bytes) -> bytes:
+    return struct.pack("<II", kind, len(body)) + body
+
+
+@st.composite
+def client_streams(draw: Any) -> Tuple[bytes, List[int]]:
+    """What a server might send a logged-in client: hot frames mostly, others, garbage; and the splits."""
+    frame = st.one_of(
+        st.builds(_frame, st.just(pk.GG_RECV_MSG80), message_bodies(24)),
+        st.builds(_frame, st.just(pk.GG_SEND_MSG_ACK), st.binary(max_size=14)),
+        st.builds(_frame, st.sampled_from([pk.GG_PONG, pk.GG_STATUS80, pk.GG_DISCONNECTING, 0x99, pk.GG_WELCOME]),
+                  st.binary(max_size=30)),
+    )
+    data = b"".join(draw(st.lists(frame, max_size=6))) + draw(st.sampled_from([b"", b"\x05\x00", b"\xff" * 8]))
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=3)))
+    return data, cuts
+
+
+@st.composite
+def server_streams(draw: Any) -> Tuple[bytes, List[int]]:
+    """What a logged-in client might send its server session."""
+    frame = st.one_of(
+        st.builds(_frame, st.just(pk.GG_SEND_MSG80), message_bodies(20)),
+        st.builds(_frame, st.just(pk.GG_RECV_MSG_ACK), st.binary(max_size=6)),
+        st.builds(_frame, st.sampled_from([pk.GG_PING, pk.GG_TYPING_NOTIFY, pk.GG_LOGIN80, 0x99]),
+                  st.binary(max_size=30)),
+    )
+    data = b"".join(draw(st.lists(frame, max_size=6))) + draw(st.sampled_from([b"", b"\x2d\x00", b"\xff" * 8]))
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=3)))
+    return data, cuts
+
+
+def _pieces(data: bytes, cuts: List[int]) -> List[bytes]:
+    bounds = [0, *cuts, len(data)]
+    return [data[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def _error_key(error: Any) -> Any:
+    if error is None:
+        return None
+    return type(error), str(error), getattr(error, "packets", ()), getattr(error, "frames", ())
+
+
+def _event_key(event: Any) -> Any:
+    error = getattr(event, "error", None)
+    if isinstance(event, ev.MessageReceived):  # read every lazy field, then compare as a whole
+        return event, repr(event), hash(event), event.text
+    return event, repr(event), _error_key(error)
+
+
+def _run(make: Callable[[], Any], pieces: List[bytes], module: Any, fast: bool) -> Any:
+    with pytest.MonkeyPatch.context() as patch:
+        if not fast:
+            patch.setattr(module, "_FAST", {})
+        machine = make()
+        trace = []
+        for piece in pieces:
+            if machine.state.name == "CLOSED":
+                break
+            events = machine.receive_data(piece)
+            trace.append(([_event_key(e) for e in events], machine.data_to_send(), machine.state))
+        return trace
+
+
+@SETTINGS
+@given(stream=client_streams())
+def test_client_fast_path_gives_what_the_general_path_gives(stream: Tuple[bytes, List[int]]) -> None:
+    data, cuts = stream
+    pieces = _pieces(data, cuts)
+    make = lambda: logged_in_client(1_000)  # noqa: E731
+    assert _run(make, pieces, client_module, True) == _run(make, pieces, client_module, False)
+
+
+@SETTINGS
+@given(stream=server_streams())
+def test_server_fast_path_gives_what_the_general_path_gives(stream: Tuple[bytes, List[int]]) -> None:
+    data, cuts = stream
+    pieces = _pieces(data, cuts)
+    assert _run(logged_in_session, pieces, session_module, True) == _run(
+        logged_in_session, pieces, session_module, False)
+
+
+def _outcome(action: Callable[[], Any]) -> Any:
+    try:
+        return "ok", action()
+    except (ProtocolError, ValueError, UnicodeError) as exc:
+        return type(exc), str(exc)
+
+
+@SETTINGS
+@given(body=message_bodies(20), sender=ANY_INT, when=ANY_INT, msgclass=st.integers(-1, 40))
+def test_send_msg80_from_wire_and_its_delivery_equal_decode(body: bytes, sender: int, when: int, msgclass: int) -> None:
+    fast, general = _outcome(lambda: pk.SendMsg80.from_wire(body)), _outcome(lambda: pk.SendMsg80.decode(body))
+    assert fast[0] == general[0] and (fast[0] != "ok" or repr(fast[1]) == repr(general[1]))
+    assert fast == general
+    if fast[0] == "ok":
+        deliveries = [pk.RecvMsg80.from_send(message, sender, when, msgclass) for message in (fast[1], general[1])]
+        assert deliveries[0] == deliveries[1]
+        assert _outcome(deliveries[0].encode) == _outcome(deliveries[1].encode)
+
+
+@SETTINGS
+@given(recipient=ANY_INT, seq=ANY_INT, text=st.text(max_size=60), msgclass=ANY_INT)
+def test_encode_text_equals_the_packet_objects_frame(recipient: int, seq: int, text: str, msgclass: int) -> None:
+    fast = _outcome(lambda: pk.SendMsg80.encode_text(recipient, seq, text, msgclass))
+    general = _outcome(lambda: pk.SendMsg80.from_text(recipient, seq, text, msgclass).encode())
+    assert fast == general
+
+
+@SETTINGS
+@given(status=ANY_INT, recipient=ANY_INT, seq=ANY_INT)
+def test_server_send_ack_equals_the_packet_objects_frame(status: int, recipient: int, seq: int) -> None:
+    session = logged_in_session()
+    assert _outcome(lambda: session.send_ack(status, recipient, seq)) == _outcome(
+        lambda: pk.SendMsgAck(status, recipient, seq).encode())
+
+
+def test_the_fast_tables_are_the_hot_packets() -> None:
+    """Guard for the tests above: emptying these tables is what sends the hot packets the general way."""
+    assert set(client_module._FAST) == {pk.GG_RECV_MSG80, pk.GG_SEND_MSG_ACK}
+    assert set(session_module._FAST) == {pk.GG_SEND_MSG80, pk.GG_RECV_MSG_ACK}
