@@ -458,7 +458,7 @@ def _message_ack(recipient: int, seq: int, status: int) -> ev.MessageAck:
     """ev.MessageAck(recipient, seq, status) without the frozen __init__'s guarded setattr per field."""
     event = _new(ev.MessageAck)
     _setattr(event, "__dict__", {"recipient": recipient, "seq": seq, "status": status})
-    return event  # type: ignore[no-any-return]
+    return event
 
 
 _new, _setattr = object.__new__, object.__setattr__

@@ -49,6 +49,14 @@ class MessageReceived:
     """
 
     __slots__ = ("_html", "_plain", "_text", "msgclass", "sender", "seq", "time")
+    sender: int
+    seq: int
+    time: int
+    msgclass: int
+    # bytes from the wire until first read, then the str they decode to
+    _html: Union[str, bytes]
+    _plain: Union[str, bytes]
+    _text: Optional[str]
 
     def __init__(self, sender: int, seq: int, time: int, msgclass: int, html: str, plain: str, text: str) -> None:
         _set = object.__setattr__
@@ -80,7 +88,7 @@ class MessageReceived:
         if type(html) is bytes:
             html = html.decode("utf-8")
             object.__setattr__(self, "_html", html)
-        return html  # type: ignore[no-any-return]
+        return html  # type: ignore[return-value]
 
     @property
     def plain(self) -> str:
@@ -88,7 +96,7 @@ class MessageReceived:
         if type(plain) is bytes:
             plain = decode_plain(plain)
             object.__setattr__(self, "_plain", plain)
-        return plain  # type: ignore[no-any-return]
+        return plain  # type: ignore[return-value]
 
     @property
     def text(self) -> str:
@@ -96,7 +104,7 @@ class MessageReceived:
         if text is None:
             text = message_text(self.html, self.plain)
             object.__setattr__(self, "_text", text)
-        return text  # type: ignore[no-any-return]
+        return text
 
     def _fields(self) -> Tuple[int, int, int, int, str, str, str]:
         return (self.sender, self.seq, self.time, self.msgclass, self.html, self.plain, self.text)
@@ -104,7 +112,7 @@ class MessageReceived:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._fields() == other._fields()  # type: ignore[attr-defined]
+        return self._fields() == other._fields()
 
     def __hash__(self) -> int:
         return hash(self._fields())

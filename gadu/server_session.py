@@ -36,7 +36,7 @@ import secrets
 import struct
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional, Tuple, Type, Union
+from typing import Callable, Dict, Iterable, List, Optional, Tuple, Type, TypeVar, Union
 
 from . import packets as pk
 from .errors import LocalProtocolError, MalformedPacket, ProtocolError, RemoteProtocolError
@@ -455,14 +455,17 @@ def _fast_recv_msg_ack(body: bytes) -> MessageAcked:
     return _message_acked_event(_unpack_u32(body)[0])
 
 
-def _dataclass_event(cls: type) -> Callable[[object], object]:
+_E = TypeVar("_E")
+
+
+def _dataclass_event(cls: Type[_E]) -> Callable[[object], _E]:
     """A maker for a one-field frozen event (the generated __init__ costs a setattr call through the
     frozen guard per field); equal to cls(value) in every way."""
     (name,) = cls.__dataclass_fields__  # type: ignore[attr-defined]
     new, setattr_ = object.__new__, object.__setattr__
 
-    def make(value: object) -> object:
-        event = new(cls)
+    def make(value: object) -> _E:
+        event: _E = new(cls)
         setattr_(event, name, value)
         return event
 
