@@ -239,8 +239,8 @@ class GaduClient(asynchat.async_chat):
         if not data:
             return True  # a send the core dropped: the server has ended the session
         if self._unsent + len(data) > WRITE_LIMIT:
-            self._finish(ev.Closed(clean=False, reason=(
-                f"the server is not reading: {self._unsent} bytes are still unsent (limit {WRITE_LIMIT})")))
+            reason = f"the server is not reading: {self._unsent} bytes are still unsent (limit {WRITE_LIMIT})"
+            self._finish(ev.Closed(clean=False, reason=reason, error=WriteBufferFull(reason)))
             return False
         if self.packet_log is not None:
             self.packet_log.outgoing(data)

@@ -27,7 +27,7 @@ from compat import coroutine
 from gadu import events as ev
 from gadu import packets as pk
 from gadu.client import ClientConnection, ClientState, Contact
-from gadu.errors import ConnectionClosed, LoginRefused, LoginTimeout
+from gadu.errors import ConnectionClosed, LoginRefused, LoginTimeout, WriteBufferFull
 from gadu.limits import ACK_BACKLOG, CLOSE_TIMEOUT, EVENT_BACKLOG, LOGIN_TIMEOUT, WRITE_LIMIT
 from gadu.packetlog import PacketLog
 
@@ -344,7 +344,8 @@ class GGClient:
         transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
         queued = transport.get_write_buffer_size()
         if queued > WRITE_LIMIT:
-            self._abort(f"the server is not reading: {queued} bytes queued, the limit is {WRITE_LIMIT}")
+            reason = f"the server is not reading: {queued} bytes queued, the limit is {WRITE_LIMIT}"
+            self._end(ev.Closed(clean=False, reason=reason, error=WriteBufferFull(reason)), abort=True)
 
     def _drained(self) -> Any:
         if self._drain_waiter is not None:
