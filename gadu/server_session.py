@@ -255,7 +255,7 @@ class ServerSession:
             for packet in packets:
                 events.extend(self._handle(packet))
                 if self.state is S.CLOSED:
-                    break  # a refused login: nothing after it counts
+                    return events  # a refused login: nothing after it counts, bad bytes included
         except ProtocolError as exc:
             error = exc
         if error is not None:
