@@ -98,7 +98,7 @@ SERVER_SENDS = {
 }
 #: What a step does, weighted by repetition: talking is common, goodbyes and faults are rare.
 ACTIONS = (
-    ["read"] * 3 + ["tick"] * 2
+    ["read"] * 3 + ["tick"] * 3
     + ["client message"] * 4 + [f"client {what}" for what in ("contacts", "add", "remove", "status", "typing", "ping")]
     + ["server message"] * 3 + ["server ack"] * 3
     + [f"server {what}" for what in ("status", "notify_reply", "typing", "pong")]
@@ -144,7 +144,7 @@ class SessionPair(RuleBasedStateMachine):
                 limits=st.fixed_dictionaries({
                     "client_login": st.sampled_from([3, 12, 1000]), "ping": st.sampled_from([None, 3, 10]),
                     "close": st.sampled_from([2, 8]), "server_login": st.sampled_from([3, 12, 1000]),
-                    "idle": st.sampled_from([None, 6, 20])}))
+                    "idle": st.sampled_from([None, 4, 12])}))
     def connect(self, right_password: bool, seed: int, faults: int, acks_at_once: bool, handshake: Reads,
                 limits: dict) -> None:
         """A fresh pair. `acks_at_once`: the server acks each message as it reads it, as the
@@ -224,7 +224,7 @@ class SessionPair(RuleBasedStateMachine):
         else:
             assert error is None or isinstance(error, RemoteProtocolError), repr(error)
             assert error is not None or how == "EOF", "an end without an error or an EOF"
-        event(f"server ended by {type(error).__name__ if error else how}")
+        event(f"server ended by {type(error).__name__ if error else how if how != 'tick' else closed.reason[:16]}")
         self.c2s.done = True
         self._hang_up(self.s2c)
 
@@ -386,7 +386,7 @@ class SessionPair(RuleBasedStateMachine):
         elif state is ClientState.DISCONNECTING:
             assert self.client_logged_off or {ev.LoginFailed, ev.Disconnecting} & set(kinds), kinds
         else:
-            assert self.s2c.done, "CLOSED without an EOF or a protocol error"
+            assert self.s2c.done, "CLOSED without an EOF, a protocol error or a deadline"
         if self.s2c.done:
             assert state is ClientState.CLOSED
 
