@@ -266,7 +266,7 @@ class ServerSession:
                     continue
                 events.extend(self._handle(pk.decode_packet(_FROM_CLIENT, kind, body)))
                 if self.state is S.CLOSED:
-                    break  # a refused login: nothing after it counts
+                    return events  # a refused login: nothing after it counts, bad bytes included
         except MalformedPacket as exc:
             exc.packets = _decoded(frames[: frames.index((kind, body))])  # as the parser reports them
             error = exc

@@ -1,14 +1,24 @@
 """ClientConnection against ServerSession in memory, driven by hypothesis.
 
-Each step is a read of a random size by either side, a tick of the client's clock, a send by
+Each step is a read of a random size by either side, a tick of the one fake clock both sides
+run on (each side's handle_timer() called, and asserted to do nothing when not due), a send by
 either application (messages and receipts, contacts, status, typing, ping/pong, logoff,
 GG_DISCONNECTING, GG_DISCONNECT_ACK), or, within a budget of 0-2 a run, a fault: garbage, an
 oversized length, a malformed body, a packet out of place, a cut (EOF at any point, mid-frame
-included) or a hang-up. A wrong password starts one run in eight.
+included) or a hang-up. A wrong password starts one run in eight. Each run draws its deadlines
+(client login, keep-alive ping, close wait; server login and idle limits), short enough that ticks
+reach them.
 
 Invariants, after every step:
-- a send is accepted exactly in the states the core allows, and client message seqs increase;
-- a read ends in a typed RemoteProtocolError or not at all, and then the side is CLOSED;
+- a client send is sent exactly when logged in, dropped (b"") exactly once the server ended the
+  session, refused otherwise; a server send is accepted exactly in the states the core allows;
+  client message seqs increase;
+- every ending is one closing event, the last: a read's carries a typed RemoteProtocolError or
+  none (EOF), a tick's a LoginTimeout or CloseTimeout (client) or a login / idle limit (server);
+- deadlines: no deadline is left overdue after a tick; a side with no login verdict at its login
+  deadline has ended, with the login error; a client whose goodbye (our logoff, a refusal,
+  GG_DISCONNECTING) is close_timeout old has ended, a CloseTimeout only then; a logged-in server
+  silent for its idle limit has ended, and ends by that limit only then; a CLOSED side has none;
 - each side's state agrees with the events it reported (LoginOk/LoggedIn first and once, nothing
   after Closed, CONNECTED only after LoginOk and before any goodbye, DISCONNECTING only after one);
 - without a fault the client's login verdict is the server's;
@@ -16,7 +26,7 @@ Invariants, after every step:
   once, in order, intact; a receipt (GG_RECV_MSG_ACK) or an ack (GG_SEND_MSG_ACK) is for a message
   delivered exactly once, and comes once.
 At the end both streams are drained and closed: both sides CLOSED, Closed(clean) exactly after a
-goodbye (logoff, refused login, GG_DISCONNECTING), a closed side refusing bytes with a typed error.
+goodbye ended by the peer's close, a closed side refusing bytes with LocalProtocolError.
 
 Longer by hand: GG_FUZZ_EXAMPLES=5000 python3 -m pytest tests/fuzz/test_fuzz_session_machine.py
 --hypothesis-show-statistics (the statistics show how often each fault and ending was reached).
@@ -26,23 +36,30 @@ from __future__ import annotations
 import os
 import struct
 from collections import Counter
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 from fuzz_adapter import (
-    CLIENT_SENDS_ALLOWED,
     MAX_FRAME,
     ClientState,
+    CloseTimeout,
+    LocalProtocolError,
+    LoginTimeout,
     RemoteProtocolError,
     ServerState,
     client_receive,
     client_send,
+    client_send_outcome,
+    client_timer,
+    closing_event,
     ev,
     new_client,
     new_server,
+    next_deadline,
     pk,
     server_receive,
     server_send,
     server_sends_allowed,
+    server_timer,
     ss,
 )
 from hypothesis import HealthCheck, event, settings
@@ -81,7 +98,7 @@ SERVER_SENDS = {
 }
 #: What a step does, weighted by repetition: talking is common, goodbyes and faults are rare.
 ACTIONS = (
-    ["read"] * 3 + ["time"]
+    ["read"] * 3 + ["tick"] * 3
     + ["client message"] * 4 + [f"client {what}" for what in ("contacts", "add", "remove", "status", "typing", "ping")]
     + ["server message"] * 3 + ["server ack"] * 3
     + [f"server {what}" for what in ("status", "notify_reply", "typing", "pong")]
@@ -114,18 +131,35 @@ class SessionPair(RuleBasedStateMachine):
         self.client_seqs: List[int] = []
         self.server_seq = FIRST_SERVER_SEQ
         self.to_ack: List[pk.SendMsg80] = []  # messages the server got and has not answered yet
+        self.client_goodbye_at: Optional[float] = None  # our logoff, a refusal or GG_DISCONNECTING: the first
+        self.server_heard_at = float(self.now)  # the server's last read of bytes (its idle limit runs from it)
+        self.server_timed_out = False  # the server's session ended on a tick
+
+    def _clock(self) -> float:
+        return self.now
 
     @initialize(right_password=st.sampled_from([True] * 7 + [False]), seed=st.integers(0, 0xFFFFFFFF),
                 faults=st.sampled_from([0, 1, 1, 2]), acks_at_once=st.booleans(),
-                handshake=st.lists(st.tuples(st.booleans(), st.integers(1, 16))))
-    def connect(self, right_password: bool, seed: int, faults: int, acks_at_once: bool, handshake: Reads) -> None:
+                handshake=st.lists(st.tuples(st.booleans(), st.integers(1, 16))),
+                limits=st.fixed_dictionaries({
+                    "client_login": st.sampled_from([3, 12, 1000]), "ping": st.sampled_from([None, 3, 10]),
+                    "close": st.sampled_from([2, 8]), "server_login": st.sampled_from([3, 12, 1000]),
+                    "idle": st.sampled_from([None, 4, 12])}))
+    def connect(self, right_password: bool, seed: int, faults: int, acks_at_once: bool, handshake: Reads,
+                limits: dict) -> None:
         """A fresh pair. `acks_at_once`: the server acks each message as it reads it, as the
         reference server does (else a step acks the oldest). `handshake` reads (after them, all of
-        the login's bytes) let half the runs start in the session, so that the steps reach deep into it."""
+        the login's bytes) let half the runs start in the session, so that the steps reach deep into it.
+        `limits`: the deadlines, in seconds of the fake clock (a tick is 1-6 of them)."""
         self.faults_left = faults
         self.acks_at_once = acks_at_once
-        self.client = new_client(CLIENT_UIN, PASSWORD if right_password else "zle", clock=lambda: self.now)
-        self.server, welcome = new_server(PASSWORDS.get, seed)
+        self.limits = limits
+        self.client = new_client(CLIENT_UIN, PASSWORD if right_password else "zle", clock=self._clock,
+                                 monotonic=self._clock, login_timeout=limits["client_login"],
+                                 ping_interval=limits["ping"], close_timeout=limits["close"])
+        self.server, welcome = new_server(PASSWORDS.get, seed, self._clock, login_timeout=limits["server_login"],
+                                          idle_timeout=limits["idle"])
+        self.login_deadlines = (self.now + limits["client_login"], self.now + limits["server_login"])
         self.s2c.write(welcome)
         if handshake:
             self._read([*handshake, (True, 1 << 16), (False, 1 << 16), (True, 1 << 16)])
@@ -136,36 +170,82 @@ class SessionPair(RuleBasedStateMachine):
         """A side that saw the end of its input, or gave up on it, closes its socket."""
         pipe.closed = True
 
-    def _client_reads(self, size: int) -> None:
-        data = self.s2c.take(size)
-        events, error, answer = client_receive(self.client, data)
+    def _client_got(self, events: List[ev.Event], error: Optional[BaseException], answer: bytes, how: str) -> None:
+        """What one receive_data() (how: "read" or "EOF") or handle_timer() ("tick") of the client gave."""
         self.client_events += events
         if answer and not self.c2s.closed:
             self.c2s.write(answer)
-        if error is not None or not data:
+        for e in events:
+            if isinstance(e, (ev.LoginFailed, ev.Disconnecting)) and self.client_goodbye_at is None:
+                self.client_goodbye_at = self.now
+        closed = closing_event(events)
+        if closed is None:
+            assert how != "EOF" and self.client.state is not ClientState.CLOSED, (how, events)
+            assert error is None
+            return
+        assert error is closed.error and self.client.state is ClientState.CLOSED
+        assert error is None or (not closed.clean and closed.reason == str(error)), closed
+        if how == "tick":
+            assert isinstance(error, (LoginTimeout, CloseTimeout)), repr(error)
+        else:
             assert error is None or isinstance(error, RemoteProtocolError), repr(error)
-            assert self.client.state is ClientState.CLOSED
-            event(f"client ended by {type(error).__name__ if error else 'EOF'}")
-            self.s2c.done = True
-            self._hang_up(self.c2s)
+            assert error is not None or how == "EOF", "an end without an error or an EOF"
+        event(f"client ended by {type(error).__name__ if error else 'EOF'}")
+        self.s2c.done = True
+        self._hang_up(self.c2s)
 
-    def _server_reads(self, size: int) -> None:
-        data = self.c2s.take(size)
-        events, error, answer = server_receive(self.server, data)
+    def _client_reads(self, size: int) -> None:
+        data = self.s2c.take(size)
+        self._client_got(*client_receive(self.client, data), "read" if data else "EOF")
+
+    def _server_got(self, events: List[ss.ServerEvent], error: Optional[BaseException], answer: bytes,
+                    how: str) -> None:
         self.server_events += events
         self.to_ack += [e.message for e in events if isinstance(e, ss.SendMessage)]
         if answer and not self.s2c.closed:
             self.s2c.write(answer)
         while self.acks_at_once and self.to_ack:
             self._server_ack(pk.GG_ACK_DELIVERED)
-        if error is not None or not data:
+        closed = closing_event(events)
+        if closed is None:
+            assert how != "EOF" and error is None, (how, events)
+            if any(isinstance(e, ss.LoginRejected) for e in events):
+                assert self.server.state is ServerState.CLOSED
+                self.c2s.done = True  # the verdict is written; a real server closes after it
+                self._hang_up(self.s2c)
+            else:
+                assert self.server.state is not ServerState.CLOSED
+            return
+        assert error is closed.error and self.server.state is ServerState.CLOSED
+        assert error is None or (not closed.clean and closed.reason == str(error)), closed
+        if how == "tick":
+            assert error is None and not closed.clean, closed
+            self.server_timed_out = True
+        else:
             assert error is None or isinstance(error, RemoteProtocolError), repr(error)
-            assert self.server.state is ServerState.CLOSED
-            event(f"server ended by {type(error).__name__ if error else 'EOF'}")
-            self.c2s.done = True
-            self._hang_up(self.s2c)
-        elif any(isinstance(e, ss.LoginRejected) for e in events):
-            self._hang_up(self.s2c)  # the verdict is written; a real server closes after it
+            assert error is not None or how == "EOF", "an end without an error or an EOF"
+        event(f"server ended by {type(error).__name__ if error else how if how != 'tick' else closed.reason[:16]}")
+        self.c2s.done = True
+        self._hang_up(self.s2c)
+
+    def _server_reads(self, size: int) -> None:
+        data = self.c2s.take(size)
+        if data:
+            self.server_heard_at = self.now
+        self._server_got(*server_receive(self.server, data), "read" if data else "EOF")
+
+    def _tick(self, seconds: int) -> None:
+        """The clock moves for both sides; each is woken, as a loop wakes it: an early call does nothing."""
+        self.now += seconds
+        for conn, got, timer in ((self.client, self._client_got, client_timer),
+                                 (self.server, self._server_got, server_timer)):
+            deadline = next_deadline(conn)
+            events, error, answer = timer(conn, self.now)
+            if deadline is None or deadline > self.now:
+                assert (events, error, answer) == ([], None, b""), "handle_timer acted before its deadline"
+            else:
+                event(f"{type(conn).__name__} timer")
+                got(events, error, answer, "tick")
 
     def _read(self, reads: Reads) -> None:
         """Reads in the order given, each of the given size by the given side, when it has input."""
@@ -184,8 +264,8 @@ class SessionPair(RuleBasedStateMachine):
         """An action (a read, a tick of the clock, a send by either application, a fault), then reads."""
         if action == "read":
             self._read([data.draw(one_read, label="read")])
-        elif action == "time":
-            self.now += data.draw(st.integers(1, 2), label="seconds")  # client seqs are seconds
+        elif action == "tick":
+            self._tick(data.draw(st.integers(1, 6), label="seconds"))
         elif action.startswith("client "):
             self._client_acts(action[7:], data)
         elif action.startswith("server "):
@@ -195,12 +275,21 @@ class SessionPair(RuleBasedStateMachine):
                         data)
         self._read(then)
 
+    def _server_ended(self) -> bool:
+        """Whether the client has learnt that the server ended the session (its sends are then dropped)."""
+        if any(isinstance(e, (ev.LoginFailed, ev.Disconnecting)) for e in self.client_events):
+            return True
+        return self.client.state is ClientState.CLOSED and not self.client_logged_off
+
     def _client_try(self, what: str, *args: object) -> object:
-        """A send the client application makes: accepted exactly in the states the core allows."""
-        allowed = self.client.state in CLIENT_SENDS_ALLOWED
+        """A send the client application makes: sent, dropped or refused exactly as the core's rule says."""
+        expected = client_send_outcome(self.client.state, self._server_ended())
+        state = self.client.state
         result = client_send(self.client, what, *args)
-        assert (result is not None) == allowed, f"{what} {'refused' if allowed else 'accepted'} in {self.client.state}"
-        return result
+        frame = result[0] if isinstance(result, tuple) else result
+        got = "refused" if result is None else "sent" if frame else "dropped"
+        assert got == expected, f"{what} {got} in {state}, expected {expected}"
+        return result if got == "sent" else None
 
     def _server_try(self, what: str, *args: object) -> object:
         allowed = self.server.state in server_sends_allowed(what)
@@ -209,8 +298,8 @@ class SessionPair(RuleBasedStateMachine):
         return result
 
     def _client_acts(self, what: str, data: st.DataObject) -> None:
-        if self.c2s.closed:
-            return  # the application closed its socket
+        """The application sends even after its socket closed (its Closed may be unread): the core's
+        answer is checked, and what it sent goes nowhere."""
         args = CLIENT_SENDS[what](data.draw)
         if what == "message":
             sent = self._client_try(what, PEER_UIN, *args)
@@ -218,21 +307,23 @@ class SessionPair(RuleBasedStateMachine):
                 frame, seq = sent
                 assert not self.client_seqs or seq > self.client_seqs[-1], "message seqs must increase"
                 self.client_seqs.append(seq)
-                self.c2s.write_message(seq, args[0], frame)
+                if not self.c2s.closed:
+                    self.c2s.write_message(seq, args[0], frame)
             return
         sent = self._client_try(what, *args)
         if sent is not None:
-            self.client_logged_off = self.client_logged_off or what == "logoff"
-            self.c2s.write(sent)
+            if what == "logoff":
+                self.client_logged_off = True
+                self.client_goodbye_at = self.now if self.client_goodbye_at is None else self.client_goodbye_at
+            if not self.c2s.closed:
+                self.c2s.write(sent)
 
     def _server_acts(self, what: str, data: st.DataObject) -> None:
-        if self.s2c.closed:
-            return
         if what == "message":
             text = data.draw(texts, label="text")
             message = pk.SendMsg80.from_text(CLIENT_UIN, self.server_seq, text)
             sent = self._server_try(what, pk.RecvMsg80.from_send(message, PEER_UIN, self.now))
-            if sent is not None:
+            if sent is not None and not self.s2c.closed:
                 self.s2c.write_message(self.server_seq, text, sent)
                 self.server_seq += 1
         elif what == "ack":  # the oldest message the server got was routed: its sender gets the verdict
@@ -240,13 +331,13 @@ class SessionPair(RuleBasedStateMachine):
                 self._server_ack(data.draw(st.sampled_from([pk.GG_ACK_DELIVERED, pk.GG_ACK_QUEUED]), label="status"))
         else:
             sent = self._server_try(what, *SERVER_SENDS[what](data.draw))
-            if sent is not None:
+            if sent is not None and not self.s2c.closed:
                 self.s2c.write(sent)
 
     def _server_ack(self, status: int) -> None:
         message = self.to_ack.pop(0)
-        sent = None if self.s2c.closed else self._server_try("ack", status, message.recipient, message.seq)
-        if sent is not None:
+        sent = self._server_try("ack", status, message.recipient, message.seq)
+        if sent is not None and not self.s2c.closed:
             self.s2c.write(sent)
 
     def _fault(self, kind: str, to_client: bool, data: st.DataObject) -> None:
@@ -295,7 +386,7 @@ class SessionPair(RuleBasedStateMachine):
         elif state is ClientState.DISCONNECTING:
             assert self.client_logged_off or {ev.LoginFailed, ev.Disconnecting} & set(kinds), kinds
         else:
-            assert self.s2c.done, "CLOSED without an EOF or a protocol error"
+            assert self.s2c.done, "CLOSED without an EOF, a protocol error or a deadline"
         if self.s2c.done:
             assert state is ClientState.CLOSED
 
@@ -320,6 +411,50 @@ class SessionPair(RuleBasedStateMachine):
             assert self.c2s.done or ss.LoginRejected in kinds
         if self.c2s.done:
             assert state is ServerState.CLOSED
+
+    @invariant()
+    def client_deadlines_are_kept(self) -> None:
+        if not hasattr(self, "client"):
+            return
+        deadline = next_deadline(self.client)
+        assert deadline is None or deadline > self.now, "a deadline was left overdue"
+        closed = closing_event(self.client_events)
+        assert (deadline is None) == (closed is not None or (self.client.state is ClientState.CONNECTED
+                                      and self.limits["ping"] is None)), (self.client.state, deadline)
+        verdict = any(isinstance(e, (ev.LoginOk, ev.LoginFailed)) for e in self.client_events)
+        login_passed = not verdict and self.now >= self.login_deadlines[0]
+        if login_passed:
+            assert closed is not None, "the login deadline passed and the client is still waiting"
+        if closed is not None and isinstance(closed.error, LoginTimeout):
+            assert login_passed and self.client_events == [closed], self.client_events
+        goodbye = self.client_goodbye_at
+        close_passed = goodbye is not None and self.now >= goodbye + self.limits["close"]
+        if close_passed:
+            assert closed is not None, "the close wait passed and the client is still waiting"
+        if closed is not None and isinstance(closed.error, CloseTimeout):
+            assert close_passed, (goodbye, self.now)
+
+    @invariant()
+    def server_deadlines_are_kept(self) -> None:
+        if not hasattr(self, "server"):
+            return
+        deadline = next_deadline(self.server)
+        assert deadline is None or deadline > self.now, "a deadline was left overdue"
+        state = self.server.state
+        assert (deadline is None) == (state in (ServerState.CLOSED, ServerState.DISCONNECTING)
+                                      or (state is ServerState.CONNECTED and self.limits["idle"] is None)), state
+        verdict = any(isinstance(e, (ss.LoggedIn, ss.LoginRejected)) for e in self.server_events)
+        login_passed = not verdict and self.now >= self.login_deadlines[1]
+        idle = self.limits["idle"]
+        idle_passed = idle is not None and self.now >= self.server_heard_at + idle
+        if login_passed or (state is ServerState.CONNECTED and idle_passed):
+            assert state is ServerState.CLOSED, "a server limit passed and the session is still open"
+        if self.server_timed_out:
+            closed = self.server_events[-1]
+            if verdict:
+                assert idle_passed and closed.reason.startswith("nothing received"), closed
+            else:
+                assert login_passed and self.server_events == [closed] and closed.reason.startswith("no login"), closed
 
     @invariant()
     def without_a_fault_the_two_sides_agree_on_the_login(self) -> None:
@@ -391,21 +526,31 @@ class SessionPair(RuleBasedStateMachine):
         self.server_state_agrees_with_its_events()
         self.messages_to_the_client_arrive_once_and_whole()
         self.messages_from_the_client_arrive_once_and_whole()
+        # One way out: each side ended with exactly one closing event (a refused login's LoginRejected
+        # says it alone), clean exactly when the peer closed after a goodbye.
         closed = [e for e in self.client_events if isinstance(e, ev.Closed)]
-        if closed:
-            goodbye = self.client_logged_off or any(isinstance(e, (ev.LoginFailed, ev.Disconnecting))
-                                                    for e in self.client_events)
-            assert closed[0].clean == goodbye, (closed, self.client_events)
+        assert len(closed) == 1 and self.client_events[-1] is closed[0], self.client_events
+        goodbye = self.client_logged_off or any(isinstance(e, (ev.LoginFailed, ev.Disconnecting))
+                                                for e in self.client_events)
+        assert closed[0].clean == (goodbye and closed[0].error is None), (closed, closed[0].error, self.client_events)
         ended = [e for e in self.server_events if isinstance(e, ss.ConnectionClosed)]
-        if ended:
-            assert ended[0].clean == any(isinstance(e, ss.Logoff) for e in self.server_events), ended
-        # A closed side refuses more bytes with a typed error, and a second EOF is a no-op.
-        assert client_receive(self.client, b"") == ([], None, b"")
-        events, error, _ = client_receive(self.client, b"\x07\x00\x00\x00\x00\x00\x00\x00")
-        assert events == [] and isinstance(error, RemoteProtocolError)
-        assert server_receive(self.server, b"") == ([], None, b"")
-        events, error, _ = server_receive(self.server, b"\x08\x00\x00\x00\x00\x00\x00\x00")
-        assert events == [] and isinstance(error, RemoteProtocolError)
+        if any(isinstance(e, ss.LoginRejected) for e in self.server_events):
+            assert not ended
+        else:
+            assert len(ended) == 1 and self.server_events[-1] is ended[0], self.server_events
+            logoff = any(isinstance(e, ss.Logoff) for e in self.server_events)
+            assert ended[0].clean == (logoff and ended[0].error is None and not self.server_timed_out), ended
+        # An ended side has no deadline, its timer does nothing, a second EOF is a no-op, and bytes
+        # fed after the end are the caller's mistake: LocalProtocolError.
+        for conn, receive, timer in ((self.client, client_receive, client_timer),
+                                     (self.server, server_receive, server_timer)):
+            assert next_deadline(conn) is None and timer(conn, self.now + 10**6) == ([], None, b"")
+            assert receive(conn, b"") == ([], None, b"")
+            try:
+                receive(conn, b"\x07\x00\x00\x00\x00\x00\x00\x00")
+            except LocalProtocolError:
+                continue
+            raise AssertionError(f"{type(conn).__name__} took bytes after its end")
 
 
 SessionPair.TestCase.settings = settings(

@@ -156,6 +156,16 @@ def test_packets_after_a_refused_login_in_the_same_write_are_not_handled():
     assert [type(e) for e in session.receive_data(data)] == [ss.LoginRejected]
 
 
+def test_bad_bytes_after_a_refused_login_in_the_same_write_do_not_count():
+    """The refusal ends the session: what follows it is never read, so bad bytes there add no
+    ConnectionClosed (read in two writes, the second one never reaches the session). Found by tests/fuzz."""
+    session = session_in(ServerState.AWAITING_LOGIN)
+    malformed = struct.pack("<II", p.GG_NOTIFY_FIRST, 3) + bytes(3)
+    events = session.receive_data(login80(password=b"zle").encode() + malformed)
+    assert [type(e) for e in events] == [ss.LoginRejected]
+    assert session.state is ServerState.CLOSED and received(session.data_to_send()) == [p.LoginFailed()]
+
+
 def test_session_packets_become_events():
     session = session_in(ServerState.CONNECTED)
     data = b"".join(
