@@ -130,7 +130,7 @@ def test_gather_without_return_exceptions_raises_the_first_and_lets_the_others_r
     log = []
 
     async def main():
-        slow = loop.create_task(value_after(0.01, "slow", log))
+        slow = loop.create_task(value_after(0.2, "slow", log))  # still running when the first child fails
         with pytest.raises(KeyError):
             await gather(fail_after(0, KeyError("first")), slow)
         assert not slow.done(), "the other children are not cancelled"

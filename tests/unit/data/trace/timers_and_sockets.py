@@ -14,7 +14,8 @@ async def reader(loop: Any, sock: socket.socket) -> bytes:
 
 async def main(loop: Any, a: socket.socket, b: socket.socket) -> bytes:
     task = loop.create_task(reader(loop, a))  # CREATE
-    await sleep(0.01)  # FIRST TIMER
-    await sleep(0.01)  # SECOND TIMER
+    # Long enough that a loaded machine still finds each timer in the future when it computes its wait.
+    await sleep(0.1)  # FIRST TIMER
+    await sleep(0.1)  # SECOND TIMER
     await loop.sock_sendall(b, b"ping")  # SEND
     return await task  # JOIN
