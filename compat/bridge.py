@@ -296,6 +296,12 @@ class AsyncioBridge:
         if sock is not None and sock.fileno() != fd:
             self._dead(fd)
             return
+        self._run_handler(dispatcher, handler)
+        self._after_event(fd, dispatcher)
+        self._wake(True)
+
+    def _run_handler(self, dispatcher: Any, handler: str) -> None:
+        """One handler of one dispatcher, with the dispatcher marked current and what escapes it failing the loop."""
         self._current = dispatcher
         try:
             self._call(dispatcher, handler)
@@ -305,8 +311,6 @@ class AsyncioBridge:
             self._fail(exc)
         finally:
             self._current = None
-        self._after_event(fd, dispatcher)
-        self._wake(True)
 
     def _call(self, dispatcher: Any, handler: str) -> None:
         # asyncore.read/write (select) and readwrite (poll2): the handler's errors go to handle_error,
@@ -344,15 +348,7 @@ class AsyncioBridge:
         if dispatcher is None:
             return
         self._forget(fd, dispatcher)
-        self._current = dispatcher
-        try:
-            self._call(dispatcher, "handle_close")  # as asyncore's poll2 does on POLLNVAL
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:
-            self._fail(exc)
-        finally:
-            self._current = None
+        self._run_handler(dispatcher, "handle_close")  # as asyncore's poll2 does on POLLNVAL
         if self.map.get(fd) is dispatcher:
             del self.map[fd]  # its handle_close kept it: leave it out rather than poll a dead fd
         self._wake(True)
