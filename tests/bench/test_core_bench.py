@@ -5,6 +5,8 @@ measurement loop, so a floor made slower or a core made wrong meets nothing. Not
 """
 from __future__ import annotations
 
+import json
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -74,8 +76,14 @@ def test_core_report_has_every_figure_and_both_goals() -> None:
     assert "ClientConnection CPU per round trip" in text and "ServerSession CPU per round trip" in text
 
 
-def test_cli_core_option_runs() -> None:
-    done = subprocess.run([sys.executable, "-m", "workbench.cli", "bench", "--core", "--quick"],
+def test_cli_core_option_runs_and_writes_its_json(tmp_path: Path) -> None:
+    path = tmp_path / "core.json"
+    done = subprocess.run([sys.executable, "-m", "workbench.cli", "bench", "--core", "--quick", "--json", str(path)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "[-] ServerSession CPU per round trip" in done.stdout
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["kind"] == "core" and data["python"] == platform.python_version()
+    assert data["options"] == {"quick": True, "runs": 1, "round_trips": 2000}
+    assert set(data["medians"]) == set(data["runs"]) == {"client core", "client floor", "server core", "server floor"}
+    assert [goal["met"] for goal in data["goals"]] == [None, None]  # --quick judges nothing

@@ -47,6 +47,9 @@ def add_parser(subparsers) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument("--list", action="store_true", help="list the scenarios and variants, then exit")
     parser.add_argument("--core", action="store_true", help="only the protocol core per round trip against "
                         "a hand-written struct floor, in this process (issue 13)")
+    parser.add_argument("--compare", nargs=2, metavar=("BEFORE.json", "AFTER.json"),
+                        help="judge the goals that need two runs on their JSON files: before and after on one "
+                        "Python, or the same rows on two Pythons (issue 13)")
     parser.set_defaults(handler=run)
 
 
@@ -56,9 +59,12 @@ def run(args: argparse.Namespace) -> int:
     from .scenarios import scenarios
     from .worker import VARIANTS
 
+    if args.compare:
+        from .compare import main as compare_main
+        return compare_main(*args.compare)
     if args.core:
         from .core import main as core_main
-        return core_main(args.quick, args.runs)
+        return core_main(args.quick, args.runs, args.json)
     if args.list:
         for scenario in scenarios(args.quick):
             print(f"{scenario.key:4} {scenario.title}")

@@ -6,7 +6,10 @@ per message; incoming HTML is what libgadu writes (escaped, <br> for newlines, U
 """
 from __future__ import annotations
 
+import datetime
 import itertools
+import json
+import platform
 import random
 import statistics
 import sys
@@ -172,7 +175,11 @@ def core_goals(medians: Dict[str, float]) -> List[Tuple[str, Optional[float], bo
 
 def run_core(count: int, runs: int, judged: bool = True) -> Tuple[str, Dict[str, float]]:
     """The report's text and the medians (us per round trip)."""
-    figures = measure_core(count, runs)
+    return core_report(measure_core(count, runs), count, runs, judged)
+
+
+def core_report(figures: Dict[str, List[float]], count: int, runs: int, judged: bool) -> Tuple[str, Dict[str, float]]:
+    """The report's text and the medians (us per round trip) of measured figures."""
     medians = {name: statistics.median(values) for name, values in figures.items()}
     lines = [f"core: {count} round trips per run, {runs} run(s), Python {sys.version.split()[0]}, "
              f"CPU time (process_time), us per round trip, the four taking turns every {SLICE} round trips",
@@ -187,8 +194,20 @@ def run_core(count: int, runs: int, judged: bool = True) -> Tuple[str, Dict[str,
     return "\n".join(lines) + "\n", medians
 
 
-def main(quick: bool, runs: Optional[int]) -> int:
-    text, _ = run_core(2_000 if quick else 20_000, runs if runs is not None else (1 if quick else 3), not quick)
+def main(quick: bool, runs: Optional[int], json_path: Optional[str] = None) -> int:
+    count, runs = (2_000 if quick else 20_000), (runs if runs is not None else (1 if quick else 3))
+    figures = measure_core(count, runs)
+    text, medians = core_report(figures, count, runs, not quick)
     sys.stdout.write(text)
+    if json_path:
+        data = {"kind": "core", "python": platform.python_version(),
+                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                "options": {"quick": quick, "runs": runs, "round_trips": count},
+                "medians": medians, "runs": figures,
+                "goals": [{"goal": goal, "value": ratio, "target": f"<= {CORE_GOAL:g}",
+                           "met": None if quick else met} for goal, ratio, met in core_goals(medians)]}
+        with open(json_path, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=1)
+            handle.write("\n")
     return 0
 
