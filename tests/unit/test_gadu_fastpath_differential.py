@@ -157,6 +157,29 @@ def test_send_msg80_from_wire_and_its_delivery_equal_decode(body: bytes, sender:
 
 
 @SETTINGS
+@given(body=message_bodies(20), sender=ANY_INT, when=ANY_INT, msgclass=st.integers(-1, 40), whole=st.booleans())
+def test_send_delivery_of_a_received_message_equals_the_packet_objects_frame(
+        body: bytes, sender: int, when: int, msgclass: int, whole: bool) -> None:
+    """The event the fast path makes (from one whole frame, or from a frame among others) relays what
+    RecvMsg80.from_send(SendMsg80.decode(body)).encode() gives, errors included."""
+    frame = _frame(pk.GG_SEND_MSG80, body)
+    general = _outcome(lambda: pk.SendMsg80.decode(body))
+    session = logged_in_session()
+    events = session.receive_data(frame if whole else frame + pk.RecvMsgAck.encode_seq(7))
+    if general[0] != "ok":
+        assert isinstance(events[-1], session_module.ConnectionClosed) and _error_key(events[-1].error)[:2] == general
+        return
+    event, message = events[0], general[1]
+    made = session_module.SendMessage(message)  # as the general path makes it
+    assert type(event) is session_module.SendMessage
+    assert event == made and hash(event) == hash(made) and repr(event) == repr(made)
+    assert (event.recipient, event.seq, event.msgclass) == (message.recipient, message.seq, message.msgclass)
+    expected = _outcome(lambda: pk.RecvMsg80.from_send(message, sender, when, msgclass).encode())
+    assert _outcome(lambda: session.send_delivery(event, sender, when, msgclass)) == expected
+    assert _outcome(lambda: session.send_delivery(made, sender, when, msgclass)) == expected
+
+
+@SETTINGS
 @given(recipient=ANY_INT, seq=ANY_INT, text=st.text(max_size=60), msgclass=ANY_INT)
 def test_encode_text_equals_the_packet_objects_frame(recipient: int, seq: int, text: str, msgclass: int) -> None:
     fast = _outcome(lambda: pk.SendMsg80.encode_text(recipient, seq, text, msgclass))
