@@ -146,12 +146,12 @@ class SendMessage(tuple):
             recipient, seq, msgclass, offset_plain, offset_attr, tail, _, _ = self
             head = _pack_send_msg80(recipient, seq, msgclass, offset_plain, offset_attr)
             packet = pk.SendMsg80.from_wire(head + tail)
-        return packet  # type: ignore[no-any-return]
+        return packet
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.message == other.message  # type: ignore[attr-defined, no-any-return]
+        return self.message == other.message
 
     def __ne__(self, other: object) -> bool:
         equal = self.__eq__(other)
@@ -564,13 +564,13 @@ def _fast_send_msg(data: bytes, base: int) -> Optional[SendMessage]:
             except UnicodeDecodeError:
                 return None
     # Concatenated, not unpacked into a display: one C call instead of a list built and converted.
-    return _new_tuple(SendMessage, head + (tail, ascii, None))  # type: ignore[no-any-return]  # noqa: RUF005
+    return _new_tuple(SendMessage, head + (tail, ascii, None))  # noqa: RUF005
 
 
 def _fast_recv_msg_ack(data: bytes, base: int) -> Optional[MessageAcked]:
     if len(data) - base < 4:
         return None
-    return _new_tuple(MessageAcked, _unpack_u32(data, base))  # type: ignore[no-any-return]
+    return _new_tuple(MessageAcked, _unpack_u32(data, base))
 
 
 #: The hot packets of a CONNECTED session, by type: what receive_data() calls with the bytes and the
