@@ -316,16 +316,21 @@ class ServerSession:
     def receive_data(self, data: bytes) -> List[ServerEvent]:
         """Feed bytes read from the client (b"" when it closed); return the events, the last of them
         a ConnectionClosed when the session ended (the owner then closes the socket)."""
-        # One whole frame of a hot packet, nothing buffered before it: no parser, no list of frames.
+        # Whole frames of hot packets, nothing buffered before them: no parser, no list of frames, and
+        # for one frame (the usual read) no slice of it.
         if self.state is S.CONNECTED and len(data) >= 8 and type(data) is bytes and not self._parser._buffer:
             kind, length = _unpack_header(data)
-            fast = _FAST.get(kind) if length + 8 == len(data) and length <= self._max_frame else None
+            fast = _FAST.get(kind) if length <= self._max_frame else None
             if fast is not None:
-                event = fast(data, 8)
-                if event is not None:
+                if length + 8 == len(data):
+                    event = fast(data, 8)
+                    events: Optional[List[ServerEvent]] = None if event is None else [event]
+                else:
+                    events = _fast_frames(data, self._max_frame)
+                if events is not None:
                     if self.idle_timeout is not None:
                         self._deadline = self._monotonic() + self.idle_timeout
-                    return [event]
+                    return events
         if not data:
             return self._receive_eof()
         if self.state is S.NEW:
@@ -337,7 +342,7 @@ class ServerSession:
             error: Optional[ProtocolError] = None
         except ProtocolError as exc:  # what came whole before bad bytes counts
             frames, error = list(exc.frames), exc
-        events: List[ServerEvent] = []
+        events = []
         # One dispatch per frame: while CONNECTED the hot packets go straight to their event; the
         # rest through decode_packet() and the transition table.
         try:
@@ -571,6 +576,27 @@ def _fast_recv_msg_ack(data: bytes, base: int) -> Optional[MessageAcked]:
     if len(data) - base < 4:
         return None
     return _new_tuple(MessageAcked, _unpack_u32(data, base))
+
+
+def _fast_frames(data: bytes, max_frame: int) -> Optional[List[ServerEvent]]:
+    """The events of `data` when it is nothing but whole frames of hot packets that pass their
+    checks; None sends all of it the general way (which then gives the same events, or the error)."""
+    events = []
+    pos, size = 0, len(data)
+    while pos < size:
+        if size - pos < 8:
+            return None
+        kind, length = _unpack_header(data, pos)
+        stop = pos + 8 + length
+        fast = _FAST.get(kind)
+        if fast is None or length > max_frame or stop > size:
+            return None
+        event = fast(data, pos + 8) if stop == size else fast(data[pos + 8 : stop], 0)
+        if event is None:
+            return None
+        events.append(event)
+        pos = stop
+    return events
 
 
 #: The hot packets of a CONNECTED session, by type: what receive_data() calls with the bytes and the

@@ -190,13 +190,16 @@ class _Connection(asyncio.BufferedProtocol):
             self._packet_log.incoming(data)
         # Packets that came whole before bad bytes are acted on (a message is routed and acked)
         # before the session's closing event drops the connection: nothing sent in good form is lost.
+        server = self.server
         for event in self.session.receive_data(data):
             if self.closing:
                 break
             if type(event) is ConnectionClosed and event.error is not None:
                 self.fail(event.reason)
             else:
-                self.server._on_event(self, event)
+                handler = _HANDLERS.get(type(event))  # server._on_event, without its call
+                if handler is not None:
+                    handler(server, self, event)
         self._arm_timer()
 
     # --- output ------------------------------------------------------------------------------
