@@ -148,14 +148,12 @@ class SendMessage(tuple):
             packet = pk.SendMsg80.from_wire(head + tail)
         return packet
 
+    # Not NotImplemented for other kinds: tuple's own comparison would then answer, by the items.
     def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.message == other.message
+        return other.__class__ is self.__class__ and self.message == other.message
 
     def __ne__(self, other: object) -> bool:
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
+        return not self.__eq__(other)
 
     def __hash__(self) -> int:
         return hash((SendMessage, self.message))
@@ -181,14 +179,11 @@ class MessageAcked(tuple):
 
     seq: int = property(_itemgetter(0))  # type: ignore[assignment]
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return tuple.__eq__(self, other)
+    def __eq__(self, other: object) -> bool:  # other kinds: as SendMessage.__eq__ says
+        return other.__class__ is self.__class__ and tuple.__eq__(self, other)
 
     def __ne__(self, other: object) -> bool:
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
+        return not self.__eq__(other)
 
     def __hash__(self) -> int:
         return hash((MessageAcked, self[0]))

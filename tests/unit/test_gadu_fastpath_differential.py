@@ -199,3 +199,22 @@ def test_the_fast_tables_are_the_hot_packets() -> None:
     """Guard for the tests above: emptying these tables is what sends the hot packets the general way."""
     assert set(client_module._FAST) == {pk.GG_RECV_MSG80, pk.GG_SEND_MSG_ACK}
     assert set(session_module._FAST) == {pk.GG_SEND_MSG80, pk.GG_RECV_MSG_ACK}
+
+
+def test_the_tuple_events_behave_as_the_frozen_dataclasses_they_replaced() -> None:
+    """MessageAcked and SendMessage are tuples underneath: equal only to their own kind, shown, hashed,
+    pickled and frozen as a frozen dataclass of one field (`seq`, `message`) is."""
+    import pickle
+
+    acked = session_module.MessageAcked(7)
+    assert acked == session_module.MessageAcked(7) and acked != session_module.MessageAcked(8)
+    assert acked != (7,) and (7,) != acked and hash(acked) == hash(session_module.MessageAcked(7))
+    assert repr(acked) == "MessageAcked(seq=7)" and pickle.loads(pickle.dumps(acked)) == acked
+    message = pk.SendMsg80.from_text(1002, 5, "zażółć <b>")
+    received = logged_in_session().receive_data(message.encode())[0]
+    assert received == session_module.SendMessage(message) and received.message == message
+    assert received != tuple(received) and repr(received) == f"SendMessage(message={message!r})"
+    assert pickle.loads(pickle.dumps(received)) == received
+    for event, name in ((acked, "seq"), (received, "message"), (received, "seq")):
+        with pytest.raises(AttributeError):
+            setattr(event, name, 1)
