@@ -123,7 +123,7 @@ class _Connection(asyncio.BufferedProtocol):
         #: fire early, when the deadline has moved on: the session then does nothing and it is re-armed.
         self._timer: Optional[asyncio.TimerHandle] = None
         self._timer_when: Optional[float] = None
-        #: Frames written in this loop iteration, not yet handed to the transport, and their bytes.
+        #: Frames written and not yet handed to the transport (see write()), and their bytes.
         self._pending: List[bytes] = []
         self._pending_size = 0
         self._packet_log = PacketLog("server", self, packet_log) if server.config.log_packets else None
@@ -208,9 +208,10 @@ class _Connection(asyncio.BufferedProtocol):
         """Queue whole packets. Every write happens on the loop's thread and carries whole frames, so
         packets never interleave on the wire, whichever connection's handler produced them.
 
-        The frames a connection gets in one loop iteration reach the transport together, in one
-        write (one send() instead of one per frame) at the end of the iteration, or at once when
-        more than the high-water mark waits; close() writes them first. The write limit counts them.
+        The frames a connection gets while the loop runs one round of callbacks reach the transport
+        together, in one write (one send() instead of one per frame) by a callback after that round,
+        or at once when more than the high-water mark waits; close() writes them first. The write
+        limit counts them.
         """
         transport = self.transport
         if self.closing or transport is None or not data:
@@ -318,7 +319,7 @@ class ReferenceServer:
         self.pending_logins = 0
         self._read_buffer = memoryview(bytearray(READ_BUFFER_SIZE))
         self._connections: Set[_Connection] = set()
-        #: Connections with frames written in this loop iteration, flushed by one callback at its end.
+        #: Connections with frames written in this round of callbacks, flushed by one callback after it.
         self._unflushed: List[_Connection] = []
         self._listener: Optional[Listener] = None
         self._all_gone: Optional[asyncio.Event] = None
@@ -434,7 +435,7 @@ class ReferenceServer:
                 del self.watchers[contact]
 
     def _flush_later(self, connection: _Connection) -> None:
-        """Flush `connection` at the end of this loop iteration (one callback serves every connection)."""
+        """Flush `connection` after this round of callbacks (one callback serves every connection)."""
         self._unflushed.append(connection)
         if len(self._unflushed) == 1:
             asyncio.get_running_loop().call_soon(self._flush_writes)
