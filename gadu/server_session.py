@@ -11,6 +11,7 @@ Theory of operation:
     events = session.receive_data(bytes_read)    # b"" means the client closed
     write(session.data_to_send())                # the login verdict, produced by the machine itself
     write(session.send_message(RecvMsg80(...)))  # sends return the bytes to write
+    write(session.send_delivery(event, sender, when))  # a received SendMessage relayed as it came
     when = session.get_timer()                   # the one moment to be woken at, or None
     events = session.handle_timer(clock())       # a ConnectionClosed when a limit ran out
 
