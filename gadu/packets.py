@@ -135,6 +135,8 @@ __all__ = [
     "packet_class",
     "packet_name",
     "plain_from_text",
+    "relay_recv_msg80",
+    "relayable",
     "split_notify_reply",
     "status_has_description",
     "text_from_html",
@@ -911,8 +913,7 @@ class SendMsg80(Packet):
         made = _new(cls)
         fields = {"recipient": recipient, "seq": seq, "msgclass": msgclass, "html": html,
                   "plain": decode_plain(plain_raw), "attributes": payload[offset_attr:]}
-        # A lone NUL for an HTML part and the five bytes CP1250 lacks do not survive a round trip.
-        if offset_plain != 21 and (plain_raw.isascii() or plain_raw.translate(_CP1250_UNDEFINED) == plain_raw):
+        if relayable(offset_plain, plain_raw):
             fields["_wire"] = (offset_plain, offset_attr, payload[20:])
         _setattr(made, "__dict__", fields)
         return made
@@ -971,17 +972,7 @@ class RecvMsg80(Packet):
         # Delivered from a SendMsg80 that came off the wire: its parts are the bytes that encoding
         # its html, plain and attributes would give (SendMsg80.from_wire makes sure), offsets 4 larger.
         offset_plain, offset_attr, parts = wire
-        length = _RECV_MSG80.size + len(parts)
-        try:
-            head = _pack_recv_msg80_frame(self.TYPE, length, self.sender, self.seq, self.time, self.msgclass,
-                                          offset_plain + 4, offset_attr + 4)
-        except struct.error as exc:
-            raise LocalProtocolError(f"cannot encode {self.NAME}: a field is out of range ({exc})") from None
-        if length > MAX_FRAME:
-            raise LocalProtocolError(
-                f"{self.NAME} body would be {length} bytes, above the {MAX_FRAME}-byte frame limit"
-            )
-        return head + parts
+        return relay_recv_msg80(self.sender, self.seq, self.time, self.msgclass, offset_plain, offset_attr, parts)
 
     @classmethod
     def decode(cls, payload: bytes) -> RecvMsg80:
@@ -989,6 +980,30 @@ class RecvMsg80(Packet):
         sender, seq, time, msgclass, offset_plain, offset_attr = _RECV_MSG80.unpack_from(payload)
         html, plain, attributes = _decode_message(cls.NAME, payload, _RECV_MSG80.size, offset_plain, offset_attr)
         return cls(sender, seq, time, msgclass, html, plain, attributes)
+
+
+def relayable(offset_plain: int, plain_raw: bytes) -> bool:
+    """Whether a SEND_MSG80's parts (checked by message_parts, HTML part at offset 20) are the bytes
+    that encoding their decoded html and plain would give, so that they may be relayed as they came.
+
+    A lone NUL for an HTML part and the five bytes CP1250 lacks do not survive a round trip.
+    """
+    return offset_plain != 21 and (plain_raw.isascii() or plain_raw.translate(_CP1250_UNDEFINED) == plain_raw)
+
+
+def relay_recv_msg80(sender: int, seq: int, time: int, msgclass: int, offset_plain: int, offset_attr: int,
+                     parts: bytes) -> bytes:
+    """The GG_RECV_MSG80 frame delivering the relayable `parts` of a SEND_MSG80 body (all that follows
+    its 20-byte header, offsets as it gave them): what RecvMsg80.from_send(...).encode() gives."""
+    length = _RECV_MSG80.size + len(parts)
+    try:
+        head = _pack_recv_msg80_frame(GG_RECV_MSG80, length, sender, seq, time, msgclass,
+                                      offset_plain + 4, offset_attr + 4)
+    except struct.error as exc:
+        raise LocalProtocolError(f"cannot encode GG_RECV_MSG80: a field is out of range ({exc})") from None
+    if length > MAX_FRAME:
+        raise LocalProtocolError(f"GG_RECV_MSG80 body would be {length} bytes, above the {MAX_FRAME}-byte frame limit")
+    return head + parts
 
 
 @_register(GG_SEND_MSG_ACK, "GG_SEND_MSG_ACK", _S2C)

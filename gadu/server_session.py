@@ -11,6 +11,7 @@ Theory of operation:
     events = session.receive_data(bytes_read)    # b"" means the client closed
     write(session.data_to_send())                # the login verdict, produced by the machine itself
     write(session.send_message(RecvMsg80(...)))  # sends return the bytes to write
+    write(session.send_delivery(event, sender, when))  # a received SendMessage relayed as it came
     when = session.get_timer()                   # the one moment to be woken at, or None
     events = session.handle_timer(clock())       # a ConnectionClosed when a limit ran out
 
@@ -36,7 +37,8 @@ import secrets
 import struct
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional, Tuple, Type, TypeVar, Union
+from operator import itemgetter as _itemgetter
+from typing import Callable, Dict, Iterable, List, Optional, Tuple, Type, Union
 
 from . import packets as pk
 from .errors import LocalProtocolError, MalformedPacket, ProtocolError, RemoteProtocolError
@@ -62,6 +64,9 @@ __all__ = [
     "StatusChange",
     "TypingSent",
 ]
+
+_new_tuple = tuple.__new__
+
 
 @dataclass(frozen=True)
 class LoggedIn:
@@ -115,18 +120,80 @@ class ContactRemoved:
     user_type: int
 
 
-@dataclass(frozen=True)
-class SendMessage:
-    """GG_SEND_MSG80; RecvMsg80.from_send(event.message, sender, time) is what to deliver."""
+class SendMessage(tuple):
+    """GG_SEND_MSG80: `recipient`, `seq` and `msgclass` at hand, the rest in `message` (a SendMsg80).
 
-    message: pk.SendMsg80
+    What to deliver: ServerSession.send_delivery(event, sender, time), which relays the parts as
+    they came when it can, or RecvMsg80.from_send(event.message, sender, time).
+
+    Compared, hashed and shown by its message, like a frozen dataclass with one field `message`.
+    A tuple underneath, so that the hot path builds it with one call: from the wire it holds the
+    checked frame and decodes the message on each read of `message` (read it once and keep it).
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, message: pk.SendMsg80) -> SendMessage:
+        return _new_tuple(cls, (message.recipient, message.seq, message.msgclass, 0, 0, None, False, message))
+
+    recipient: int = property(_itemgetter(0))  # type: ignore[assignment]
+    seq: int = property(_itemgetter(1))  # type: ignore[assignment]
+    msgclass: int = property(_itemgetter(2))  # type: ignore[assignment]
+
+    @property
+    def message(self) -> pk.SendMsg80:
+        packet = self[7]
+        if packet is None:
+            recipient, seq, msgclass, offset_plain, offset_attr, tail, _, _ = self
+            head = _pack_send_msg80(recipient, seq, msgclass, offset_plain, offset_attr)
+            packet = pk.SendMsg80.from_wire(head + tail)
+        return packet
+
+    # Not NotImplemented for other kinds: tuple's own comparison would then answer, by the items.
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is self.__class__ and self.message == other.message
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash((SendMessage, self.message))
+
+    def __repr__(self) -> str:
+        return f"SendMessage(message={self.message!r})"
+
+    def __reduce__(self) -> Tuple[type, Tuple[pk.SendMsg80]]:
+        return (SendMessage, (self.message,))
 
 
-@dataclass(frozen=True)
-class MessageAcked:
-    """GG_RECV_MSG_ACK: the client got the message with this seq."""
+class MessageAcked(tuple):
+    """GG_RECV_MSG_ACK: the client got the message with this seq.
 
-    seq: int
+    Compared, hashed and shown like a frozen dataclass with one field `seq`; a tuple underneath, so
+    that the hot path builds it with one call.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, seq: int) -> MessageAcked:
+        return _new_tuple(cls, (seq,))
+
+    seq: int = property(_itemgetter(0))  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:  # other kinds: as SendMessage.__eq__ says
+        return other.__class__ is self.__class__ and tuple.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash((MessageAcked, self[0]))
+
+    def __repr__(self) -> str:
+        return f"MessageAcked(seq={self[0]!r})"
+
+    def __reduce__(self) -> Tuple[type, Tuple[int]]:
+        return (MessageAcked, (self[0],))
 
 
 @dataclass(frozen=True)
@@ -224,6 +291,7 @@ class ServerSession:
         self.login: Optional[pk.Login80] = None
         self.max_contacts = max_contacts
         self._parser = FrameParser(pk.Direction.CLIENT_TO_SERVER, max_frame)
+        self._max_frame = max_frame
         self._outbox = bytearray()
         self._pending_contacts: List[pk.NotifyEntry] = []
         self.login_timeout = login_timeout
@@ -244,6 +312,21 @@ class ServerSession:
     def receive_data(self, data: bytes) -> List[ServerEvent]:
         """Feed bytes read from the client (b"" when it closed); return the events, the last of them
         a ConnectionClosed when the session ended (the owner then closes the socket)."""
+        # Whole frames of hot packets, nothing buffered before them: no parser, no list of frames, and
+        # for one frame (the usual read) no slice of it.
+        if self.state is S.CONNECTED and len(data) >= 8 and type(data) is bytes and not self._parser._buffer:
+            kind, length = _unpack_header(data)
+            fast = _FAST.get(kind) if length <= self._max_frame else None
+            if fast is not None:
+                if length + 8 == len(data):
+                    event = fast(data, 8)
+                    events: Optional[List[ServerEvent]] = None if event is None else [event]
+                else:
+                    events = _fast_frames(data, self._max_frame)
+                if events is not None:
+                    if self.idle_timeout is not None:
+                        self._deadline = self._monotonic() + self.idle_timeout
+                    return events
         if not data:
             return self._receive_eof()
         if self.state is S.NEW:
@@ -255,15 +338,17 @@ class ServerSession:
             error: Optional[ProtocolError] = None
         except ProtocolError as exc:  # what came whole before bad bytes counts
             frames, error = list(exc.frames), exc
-        events: List[ServerEvent] = []
+        events = []
         # One dispatch per frame: while CONNECTED the hot packets go straight to their event; the
         # rest through decode_packet() and the transition table.
         try:
             for kind, body in frames:
                 fast = _FAST.get(kind) if self.state is S.CONNECTED else None
                 if fast is not None:
-                    events.append(fast(body))
-                    continue
+                    event = fast(body, 0)
+                    if event is not None:
+                        events.append(event)
+                        continue
                 events.extend(self._handle(pk.decode_packet(_FROM_CLIENT, kind, body)))
                 if self.state is S.CLOSED:
                     return events  # a refused login: nothing after it counts, bad bytes included
@@ -415,6 +500,20 @@ class ServerSession:
             self._check_send("GG_RECV_MSG80")
         return message.encode()
 
+    def send_delivery(self, event: SendMessage, sender: int, time: int, msgclass: int = -1) -> bytes:
+        """GG_RECV_MSG80 delivering a received message from `sender` (class kept unless given): the bytes
+        of send_message(RecvMsg80.from_send(event.message, sender, time, msgclass)), the parts relayed
+        as they came when re-encoding them would give the same bytes."""
+        if self.state is not S.CONNECTED:
+            self._check_send("GG_RECV_MSG80")
+        _, seq, kept, offset_plain, offset_attr, tail, ascii, _ = event
+        # All ASCII: so is the plain part, which then has none of the bytes CP1250 lacks.
+        if tail is not None and ((ascii and offset_plain != 21)
+                                 or pk.relayable(offset_plain, tail[offset_plain - 20 : offset_attr - 21])):
+            return pk.relay_recv_msg80(sender, seq, time, kept if msgclass < 0 else msgclass,
+                                       offset_plain, offset_attr, tail)
+        return pk.RecvMsg80.from_send(event.message, sender, time, msgclass).encode()
+
     def send_ack(self, status: int, recipient: int, seq: int) -> bytes:
         """GG_SEND_MSG_ACK for a message this client sent (status GG_ACK_*)."""
         if self.state is not S.CONNECTED:
@@ -445,43 +544,68 @@ class ServerSession:
         return pk.DisconnectAck().encode()
 
 
-def _fast_send_msg(body: bytes) -> SendMessage:
-    return _send_message_event(pk.SendMsg80.from_wire(body))
+def _fast_send_msg(data: bytes, base: int) -> Optional[SendMessage]:
+    """The event for the SEND_MSG80 body at data[base:] when it passes the checks of message_parts and
+    the HTML part's UTF-8 check; None leaves it, and the typed error it earns, to the general path."""
+    if len(data) - base <= 20:
+        return None
+    head = _unpack_send_msg80(data, base)
+    offset_plain, offset_attr = head[3], head[4]
+    tail = data[base + 20 :]  # the parts and attributes, as a delivery relays them
+    plain, attributes = offset_plain - 20, offset_attr - 20  # where they are in tail
+    if not 0 <= plain < attributes <= len(tail) or tail.find(0, plain) != attributes - 1:
+        return None
+    ascii = tail.isascii()  # then the HTML part is UTF-8 and the plain part has no byte CP1250 lacks
+    if plain:
+        if tail.find(0) != plain - 1:
+            return None
+        if not ascii:
+            try:
+                tail[: plain - 1].decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+    # Concatenated, not unpacked into a display: one C call instead of a list built and converted.
+    return _new_tuple(SendMessage, head + (tail, ascii, None))  # noqa: RUF005
 
 
-def _fast_recv_msg_ack(body: bytes) -> MessageAcked:
-    if len(body) < 4:
-        pk._need(pk.RecvMsgAck.NAME, body, 4)
-    return _message_acked_event(_unpack_u32(body)[0])
+def _fast_recv_msg_ack(data: bytes, base: int) -> Optional[MessageAcked]:
+    if len(data) - base < 4:
+        return None
+    return _new_tuple(MessageAcked, _unpack_u32(data, base))
 
 
-_E = TypeVar("_E")
+def _fast_frames(data: bytes, max_frame: int) -> Optional[List[ServerEvent]]:
+    """The events of `data` when it is nothing but whole frames of hot packets that pass their
+    checks; None sends all of it the general way (which then gives the same events, or the error)."""
+    events = []
+    pos, size = 0, len(data)
+    while pos < size:
+        if size - pos < 8:
+            return None
+        kind, length = _unpack_header(data, pos)
+        stop = pos + 8 + length
+        fast = _FAST.get(kind)
+        if fast is None or length > max_frame or stop > size:
+            return None
+        event = fast(data, pos + 8) if stop == size else fast(data[pos + 8 : stop], 0)
+        if event is None:
+            return None
+        events.append(event)
+        pos = stop
+    return events
 
 
-def _dataclass_event(cls: Type[_E]) -> Callable[[object], _E]:
-    """A maker for a one-field frozen event (the generated __init__ costs a setattr call through the
-    frozen guard per field); equal to cls(value) in every way."""
-    (name,) = cls.__dataclass_fields__  # type: ignore[attr-defined]
-    new, setattr_ = object.__new__, object.__setattr__
-
-    def make(value: object) -> _E:
-        event: _E = new(cls)
-        setattr_(event, name, value)
-        return event
-
-    return make
-
-
-_send_message_event = _dataclass_event(SendMessage)
-_message_acked_event = _dataclass_event(MessageAcked)
-
-#: The hot packets of a CONNECTED session, by type: what receive_data() calls with the body.
-_FAST: Dict[int, Callable[[bytes], ServerEvent]] = {
+#: The hot packets of a CONNECTED session, by type: what receive_data() calls with the bytes and the
+#: offset of the body in them; None sends the frame the general way.
+_FAST: Dict[int, Callable[[bytes, int], Optional[ServerEvent]]] = {
     pk.GG_SEND_MSG80: _fast_send_msg,
     pk.GG_RECV_MSG_ACK: _fast_recv_msg_ack,
 }
 _FROM_CLIENT = pk.Direction.CLIENT_TO_SERVER
 _unpack_u32 = struct.Struct("<I").unpack_from
+_unpack_header = pk.HEADER.unpack_from
+_unpack_send_msg80 = struct.Struct("<IIIII").unpack_from
+_pack_send_msg80 = struct.Struct("<IIIII").pack
 _pack_send_msg_ack = struct.Struct("<IIIII").pack
 
 

@@ -157,6 +157,29 @@ def test_send_msg80_from_wire_and_its_delivery_equal_decode(body: bytes, sender:
 
 
 @SETTINGS
+@given(body=message_bodies(20), sender=ANY_INT, when=ANY_INT, msgclass=st.integers(-1, 40), whole=st.booleans())
+def test_send_delivery_of_a_received_message_equals_the_packet_objects_frame(
+        body: bytes, sender: int, when: int, msgclass: int, whole: bool) -> None:
+    """The event the fast path makes (from one whole frame, or from a frame among others) relays what
+    RecvMsg80.from_send(SendMsg80.decode(body)).encode() gives, errors included."""
+    frame = _frame(pk.GG_SEND_MSG80, body)
+    general = _outcome(lambda: pk.SendMsg80.decode(body))
+    session = logged_in_session()
+    events = session.receive_data(frame if whole else frame + pk.RecvMsgAck.encode_seq(7))
+    if general[0] != "ok":
+        assert isinstance(events[-1], session_module.ConnectionClosed) and _error_key(events[-1].error)[:2] == general
+        return
+    event, message = events[0], general[1]
+    made = session_module.SendMessage(message)  # as the general path makes it
+    assert type(event) is session_module.SendMessage
+    assert event == made and hash(event) == hash(made) and repr(event) == repr(made)
+    assert (event.recipient, event.seq, event.msgclass) == (message.recipient, message.seq, message.msgclass)
+    expected = _outcome(lambda: pk.RecvMsg80.from_send(message, sender, when, msgclass).encode())
+    assert _outcome(lambda: session.send_delivery(event, sender, when, msgclass)) == expected
+    assert _outcome(lambda: session.send_delivery(made, sender, when, msgclass)) == expected
+
+
+@SETTINGS
 @given(recipient=ANY_INT, seq=ANY_INT, text=st.text(max_size=60), msgclass=ANY_INT)
 def test_encode_text_equals_the_packet_objects_frame(recipient: int, seq: int, text: str, msgclass: int) -> None:
     fast = _outcome(lambda: pk.SendMsg80.encode_text(recipient, seq, text, msgclass))
@@ -176,3 +199,22 @@ def test_the_fast_tables_are_the_hot_packets() -> None:
     """Guard for the tests above: emptying these tables is what sends the hot packets the general way."""
     assert set(client_module._FAST) == {pk.GG_RECV_MSG80, pk.GG_SEND_MSG_ACK}
     assert set(session_module._FAST) == {pk.GG_SEND_MSG80, pk.GG_RECV_MSG_ACK}
+
+
+def test_the_tuple_events_behave_as_the_frozen_dataclasses_they_replaced() -> None:
+    """MessageAcked and SendMessage are tuples underneath: equal only to their own kind, shown, hashed,
+    pickled and frozen as a frozen dataclass of one field (`seq`, `message`) is."""
+    import pickle
+
+    acked = session_module.MessageAcked(7)
+    assert acked == session_module.MessageAcked(7) and acked != session_module.MessageAcked(8)
+    assert acked != (7,) and (7,) != acked and hash(acked) == hash(session_module.MessageAcked(7))
+    assert repr(acked) == "MessageAcked(seq=7)" and pickle.loads(pickle.dumps(acked)) == acked
+    message = pk.SendMsg80.from_text(1002, 5, "zażółć <b>")
+    received = logged_in_session().receive_data(message.encode())[0]
+    assert received == session_module.SendMessage(message) and received.message == message
+    assert received != tuple(received) and repr(received) == f"SendMessage(message={message!r})"
+    assert pickle.loads(pickle.dumps(received)) == received
+    for event, name in ((acked, "seq"), (received, "message"), (received, "seq")):
+        with pytest.raises(AttributeError):
+            setattr(event, name, 1)
