@@ -19,6 +19,7 @@ from gadu import events as ev
 from gadu import packets as pk
 from gadu import server_session as session_module
 from gadu.errors import ProtocolError
+from gadu.limits import MAX_MESSAGE
 from workbench.bench.core import logged_in_client, logged_in_session
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -159,6 +160,24 @@ def test_send_msg80_from_wire_and_its_delivery_equal_decode(body: bytes, sender:
 @SETTINGS
 @given(recipient=ANY_INT, seq=ANY_INT, text=st.text(max_size=60), msgclass=ANY_INT)
 def test_encode_text_equals_the_packet_objects_frame(recipient: int, seq: int, text: str, msgclass: int) -> None:
+    fast = _outcome(lambda: pk.SendMsg80.encode_text(recipient, seq, text, msgclass))
+    general = _outcome(lambda: pk.SendMsg80.from_text(recipient, seq, text, msgclass).encode())
+    assert fast == general
+
+
+#: Texts dense in what encode_text() treats apart: the escapes, NUL, a byte order mark, characters
+#: CP1250 lacks, lone surrogates (UTF-8 refuses them), and lengths around MAX_MESSAGE.
+ESCAPE_HEAVY_TEXT = st.one_of(
+    st.text(st.sampled_from("&<>'\"\r\n\x00\ufeffaąΩ\U0001f600\ud800\udfff;#"), max_size=40),
+    st.builds(lambda head, tail: head + tail, st.text(st.sampled_from("a&ż"), min_size=MAX_MESSAGE - 2,
+                                                      max_size=MAX_MESSAGE), st.text(max_size=3)),
+)
+
+
+@SETTINGS
+@given(recipient=U32, seq=U32, text=ESCAPE_HEAVY_TEXT, msgclass=U32)
+def test_encode_text_equals_the_packet_objects_frame_on_escapes_and_bad_text(
+        recipient: int, seq: int, text: str, msgclass: int) -> None:
     fast = _outcome(lambda: pk.SendMsg80.encode_text(recipient, seq, text, msgclass))
     general = _outcome(lambda: pk.SendMsg80.from_text(recipient, seq, text, msgclass).encode())
     assert fast == general
