@@ -69,8 +69,10 @@ class MessageReceived:
         _set(self, "_text", text)
 
     @classmethod
-    def from_wire(cls, sender: int, seq: int, time: int, msgclass: int, html: bytes, plain: bytes) -> MessageReceived:
-        """The event for checked wire parts: `html` valid UTF-8, `plain` CP1250, neither with its NUL."""
+    def from_wire(cls, sender: int, seq: int, time: int, msgclass: int, html: Union[bytes, str],
+                  plain: bytes) -> MessageReceived:
+        """The event for checked wire parts: `html` valid UTF-8 (or the str it decodes to), `plain`
+        CP1250, neither with its NUL."""
         self = _new(cls)
         _set = object.__setattr__
         _set(self, "sender", sender)
@@ -94,7 +96,7 @@ class MessageReceived:
     def plain(self) -> str:
         plain = self._plain
         if type(plain) is bytes:
-            plain = decode_plain(plain)
+            plain = plain.decode("ascii") if plain.isascii() else decode_plain(plain)
             object.__setattr__(self, "_plain", plain)
         return plain  # type: ignore[return-value]
 
