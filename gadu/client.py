@@ -157,7 +157,7 @@ class ClientConnection:
         self._parser = FrameParser(pk.Direction.SERVER_TO_CLIENT)
         self._outbox = bytearray()
         self._clock = clock
-        self._last_seq: Optional[int] = None
+        self._last_seq = -1  # below every seq: the first one is taken as the clock gives it
         self._login_timeout = login_timeout
         self.ping_interval = ping_interval
         self._close_timeout = close_timeout
@@ -345,8 +345,8 @@ class ClientConnection:
             except UnicodeDecodeError:
                 pk.check_html(_RECV_MSG80_NAME, html)  # type: ignore[arg-type]
                 raise
-        if self.features & pk.GG_FEATURE_MSG_ACK:
-            self._outbox += _pack_recv_msg_ack(pk.GG_RECV_MSG_ACK, 4, seq)
+        if self.features & _FEATURE_MSG_ACK:
+            self._outbox += _pack_recv_msg_ack(_GG_RECV_MSG_ACK, 4, seq)
         return _message_from_wire(sender, seq, when, msgclass, html, plain)
 
     def _fast_send_msg_ack(self, body: bytes) -> ev.Event:
@@ -453,11 +453,12 @@ class ClientConnection:
         seq is the time in seconds, bumped by one whenever it would not be above the last one, so it
         increases strictly within a connection (libgadu does the same; seqs repeat across senders).
         """
-        sending = self._check_send("GG_SEND_MSG80")
+        sending = self.state is S.CONNECTED or self._check_send("GG_SEND_MSG80")
         seq = int(self._clock()) & 0xFFFFFFFF
-        if self._last_seq is not None and seq <= self._last_seq:
-            seq = self._last_seq + 1
-        data = pk.SendMsg80.encode_text(recipient, seq, text, msgclass)
+        last = self._last_seq
+        if seq <= last:
+            seq = last + 1
+        data = _encode_text(recipient, seq, text, msgclass)
         self._last_seq = seq
         return (data if sending else b""), seq
 
@@ -497,6 +498,8 @@ _unpack_recv_msg80 = struct.Struct("<IIIIII").unpack_from
 _unpack_u32x3 = struct.Struct("<III").unpack_from
 _pack_recv_msg_ack = struct.Struct("<III").pack
 _message_from_wire = ev.MessageReceived.from_wire
+_encode_text = pk.SendMsg80.encode_text
+_FEATURE_MSG_ACK, _GG_RECV_MSG_ACK = pk.GG_FEATURE_MSG_ACK, pk.GG_RECV_MSG_ACK
 
 
 _new, _setattr = object.__new__, object.__setattr__

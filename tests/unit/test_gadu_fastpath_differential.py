@@ -195,3 +195,21 @@ def test_the_fast_tables_are_the_hot_packets() -> None:
     """Guard for the tests above: emptying these tables is what sends the hot packets the general way."""
     assert set(client_module._FAST) == {pk.GG_RECV_MSG80, pk.GG_SEND_MSG_ACK}
     assert set(session_module._FAST) == {pk.GG_SEND_MSG80, pk.GG_RECV_MSG_ACK}
+
+
+def test_a_message_event_from_the_wire_is_a_frozen_message_received_like_one_built_whole() -> None:
+    """MessageReceived.from_wire() builds the event as another class and then changes its class:
+    what comes out must be the real thing, as frozen, equal, hashable and picklable as __init__'s."""
+    import pickle
+    from dataclasses import FrozenInstanceError
+
+    fast = ev.MessageReceived.from_wire(1002, 7, 99, 8, "<b>ż</b>".encode(), "ż".encode("cp1250"))
+    whole = ev.MessageReceived(1002, 7, 99, 8, "<b>ż</b>", "ż", "ż")
+    assert type(fast) is ev.MessageReceived
+    assert fast == whole and hash(fast) == hash(whole) and repr(fast) == repr(whole)
+    assert pickle.loads(pickle.dumps(fast)) == whole
+    for name in ("sender", "seq", "_html", "_text"):
+        with pytest.raises(FrozenInstanceError):
+            setattr(fast, name, 1)
+        with pytest.raises(FrozenInstanceError):
+            delattr(fast, name)
