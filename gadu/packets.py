@@ -7,9 +7,12 @@ variable-layout bodies (descriptions, lists, messages) must account for every by
 """
 from __future__ import annotations
 
+import encodings.cp1250
 import enum
 import re
 import struct
+from codecs import charmap_decode as _charmap_decode
+from codecs import charmap_encode as _charmap_encode
 from dataclasses import dataclass
 from typing import Callable, ClassVar, Dict, Iterable, List, Tuple, Type, TypeVar
 
@@ -715,6 +718,9 @@ class RemoveNotify(Packet):
 
 # libgadu's CP1250 table maps the five bytes CP1250 leaves undefined to '?' (encoding.c).
 _CP1250_UNDEFINED = bytes.maketrans(b"\x81\x83\x88\x90\x98", b"?????")
+# The tables the cp1250 codec itself hands to these C functions: called directly, a message's CP1250
+# part skips the codec's Python-level encode()/decode() and its lookup by name.
+_CP1250_ENCODING, _CP1250_DECODING = encodings.cp1250.encoding_table, encodings.cp1250.decoding_table
 _HTML_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord("'"): "&apos;",
                  ord('"'): "&quot;", ord("\n"): "<br>", ord("\r"): None}
 _SPAN = "<span style=\"color:#000000; font-family:'MS Shell Dlg 2'; font-size:9pt; \">"
@@ -829,7 +835,7 @@ def decode_plain(raw: bytes) -> str:
     """A plain part's CP1250 bytes as text (the five undefined bytes as '?', as libgadu reads them)."""
     if raw.isascii():  # CP1250 agrees with ASCII, whose decoder skips the codec's Python layer
         return raw.decode("ascii")
-    return raw.translate(_CP1250_UNDEFINED).decode("cp1250")
+    return _charmap_decode(raw.translate(_CP1250_UNDEFINED), "strict", _CP1250_DECODING)[0]
 
 
 def check_html(name: str, raw: bytes) -> None:
@@ -900,7 +906,7 @@ class SendMsg80(Packet):
         # The text has no NUL, so neither part can have one; the plain part encoded once, not
         # narrowed to CP1250 by plain_from_text() and then encoded again. & is replaced first, so
         # that the ampersands of the other escapes stay; \n after < and >, so that <br> stays a tag.
-        plain = raw if text.isascii() else text.replace("\ufeff", "").encode("cp1250", "replace")
+        plain = raw if text.isascii() else _charmap_encode(text.replace("\ufeff", ""), "replace", _CP1250_ENCODING)[0]
         html = (raw.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;").replace(b"'", b"&apos;")
                 .replace(b'"', b"&quot;").replace(b"\r", b"").replace(b"\n", b"<br>"))
         offset_plain = _HTML_FRAME_SIZE + len(html)

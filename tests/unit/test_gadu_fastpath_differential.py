@@ -213,3 +213,12 @@ def test_a_message_event_from_the_wire_is_a_frozen_message_received_like_one_bui
             setattr(fast, name, 1)
         with pytest.raises(FrozenInstanceError):
             delattr(fast, name)
+
+
+@SETTINGS
+@given(raw=st.binary(max_size=40) | st.just(bytes(range(256))))
+def test_decode_plain_reads_cp1250_as_the_codec_does(raw: bytes) -> None:
+    """decode_plain() calls the codec's C function with its table: the same text as bytes.decode(),
+    libgadu's '?' for the five bytes CP1250 leaves undefined."""
+    undefined = b"\x81\x83\x88\x90\x98"
+    assert pk.decode_plain(raw) == raw.translate(bytes.maketrans(undefined, b"?????")).decode("cp1250")
