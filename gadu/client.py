@@ -192,7 +192,7 @@ class ClientConnection:
                 stop = pos + HEADER_SIZE + length
                 if fast is None or stop > end or length > MAX_FRAME:
                     break
-                events.append(fast(self, data[pos + HEADER_SIZE : stop]))
+                events.append(fast(self, data, pos + HEADER_SIZE, stop))
                 pos = stop
             else:
                 if pos == end:
@@ -220,7 +220,7 @@ class ClientConnection:
             for kind, body in frames:
                 fast = _FAST.get(kind) if self.state is S.CONNECTED else None
                 if fast is not None:
-                    events.append(fast(self, body))
+                    events.append(fast(self, body, 0, len(body)))
                     continue
                 event = self._handle(pk.decode_packet(_FROM_SERVER, kind, body))
                 if event is not None:
@@ -326,19 +326,22 @@ class ClientConnection:
         return ev.MessageReceived(packet.sender, packet.seq, packet.time, packet.msgclass,
                                   packet.html, packet.plain, packet.text)
 
-    def _fast_recv_msg(self, body: bytes) -> ev.Event:
+    # The fast handlers read the body data[start:stop] where it lies, without copying it out first.
+
+    def _fast_recv_msg(self, data: bytes, start: int, stop: int) -> ev.Event:
         """GG_RECV_MSG80 while CONNECTED: checked as RecvMsg80.decode checks it, decoded only when read."""
-        if len(body) < 25:
-            pk._need(_RECV_MSG80_NAME, body, 25)
-        sender, seq, when, msgclass, offset_plain, offset_attr = _unpack_recv_msg80(body)
+        if stop - start < 25:
+            pk._need(_RECV_MSG80_NAME, data[start:stop], 25)
+        sender, seq, when, msgclass, offset_plain, offset_attr = _unpack_recv_msg80(data, start)
         # message_parts()'s rules in two scans: each part's first NUL is the one that ends it. Anything
         # else (no HTML part, bad offsets, a stray NUL) goes to message_parts(), which says what is wrong.
-        if (24 < offset_plain < offset_attr <= len(body) and body.find(0, 24, offset_plain) == offset_plain - 1
-                and body.find(0, offset_plain, offset_attr) == offset_attr - 1):
-            html: Union[bytes, str] = body[24 : offset_plain - 1]
-            plain = body[offset_plain : offset_attr - 1]
+        plain_at, attr_at = start + offset_plain, start + offset_attr
+        if (24 < offset_plain < offset_attr and attr_at <= stop and data.find(0, start + 24, plain_at) == plain_at - 1
+                and data.find(0, plain_at, attr_at) == attr_at - 1):
+            html: Union[bytes, str] = data[start + 24 : plain_at - 1]
+            plain = data[plain_at : attr_at - 1]
         else:
-            html, plain = pk.message_parts(_RECV_MSG80_NAME, body, 24, offset_plain, offset_attr)
+            html, plain = pk.message_parts(_RECV_MSG80_NAME, data[start:stop], 24, offset_plain, offset_attr)
         if not html.isascii():  # decoded now to check it, so kept as the str it decodes to
             try:
                 html = html.decode("utf-8")  # type: ignore[union-attr]
@@ -349,12 +352,12 @@ class ClientConnection:
             self._outbox += _pack_recv_msg_ack(_GG_RECV_MSG_ACK, 4, seq)
         return _message_from_wire(sender, seq, when, msgclass, html, plain)
 
-    def _fast_send_msg_ack(self, body: bytes) -> ev.Event:
+    def _fast_send_msg_ack(self, data: bytes, start: int, stop: int) -> ev.Event:
         """GG_SEND_MSG_ACK while CONNECTED: ev.MessageAck built without the frozen __init__'s guarded
         setattr per field."""
-        if len(body) < 12:
-            pk._need(pk.SendMsgAck.NAME, body, 12)
-        status, recipient, seq = _unpack_u32x3(body)
+        if stop - start < 12:
+            pk._need(pk.SendMsgAck.NAME, data[start:stop], 12)
+        status, recipient, seq = _unpack_u32x3(data, start)
         event = _new(ev.MessageAck)
         _setattr(event, "__dict__", {"recipient": recipient, "seq": seq, "status": status})
         return event
@@ -486,8 +489,9 @@ class ClientConnection:
         return data
 
 
-#: The hot packets of a CONNECTED session, by type: what receive_data() calls with the body.
-_FAST: Dict[int, Callable[[ClientConnection, bytes], ev.Event]] = {
+#: The hot packets of a CONNECTED session, by type: what receive_data() calls with the bytes that hold
+#: the body and where it starts and stops in them.
+_FAST: Dict[int, Callable[[ClientConnection, bytes, int, int], ev.Event]] = {
     pk.GG_RECV_MSG80: ClientConnection._fast_recv_msg,
     pk.GG_SEND_MSG_ACK: ClientConnection._fast_send_msg_ack,
 }
