@@ -11,7 +11,7 @@ import struct
 from typing import Any, Callable, List, Tuple
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gadu import client as client_module
@@ -46,8 +46,12 @@ def message_bodies(draw: Any, head_size: int) -> bytes:
     fields = draw(st.lists(U32, min_size=head_size // 4 - 2, max_size=head_size // 4 - 2))
     head = struct.pack(f"<{head_size // 4}I", *fields, offset_plain, offset_attr)
     body = bytearray(_message_body(head, html_part, plain + b"\x00", attributes))
-    damage = draw(st.sampled_from(["none", "none", "byte", "cut", "offsets"]))
-    if damage == "byte" and body:
+    damage = draw(st.sampled_from(["none", "none", "byte", "cut", "offsets", "terminator", "stray NUL"]))
+    if damage == "terminator":  # a part's NUL overwritten: that part runs into the next
+        body[draw(st.sampled_from([offset_plain - 1, offset_attr - 1]))] = draw(st.integers(1, 255))
+    elif damage == "stray NUL":  # a NUL inside the HTML or the plain part
+        body[draw(st.integers(head_size, offset_attr - 1))] = 0
+    elif damage == "byte" and body:
         body[draw(st.integers(0, len(body) - 1))] = draw(st.integers(0, 255))
     elif damage == "cut":
         del body[draw(st.integers(0, len(body))):]
@@ -120,8 +124,20 @@ def _run(make: Callable[[], Any], pieces: List[bytes], module: Any, fast: bool) 
         return trace
 
 
+def _recv_msg80(html: bytes, plain: bytes, offset_plain: int = 0, offset_attr: int = 0) -> bytes:
+    """A RECV_MSG80 frame of these raw parts (NULs included), at their offsets unless others are given."""
+    body = struct.pack("<IIIIII", 1002, 7, 99, 8, offset_plain or 24 + len(html), offset_attr or 24 + len(html + plain))
+    return _frame(pk.GG_RECV_MSG80, body + html + plain + pk.DEFAULT_ATTRIBUTES)
+
+
 @SETTINGS
 @given(stream=client_streams())
+@example(stream=(_recv_msg80(b"ab\x00", b"xyz"), []))  # the plain part's NUL missing
+@example(stream=(_recv_msg80(b"ab", b"xy\x00"), []))  # the HTML part's NUL missing
+@example(stream=(_recv_msg80(b"a\x00b\x00", b"xy\x00"), [3]))  # a NUL inside the HTML part
+@example(stream=(_recv_msg80(b"ab\x00", b"x\x00y\x00"), []))  # a NUL inside the plain part
+@example(stream=(_recv_msg80(b"", b"xy\x00"), []))  # no HTML part
+@example(stream=(_recv_msg80(b"\xc5\x00", b"xy\x00"), []))  # HTML not UTF-8
 def test_client_fast_path_gives_what_the_general_path_gives(stream: Tuple[bytes, List[int]]) -> None:
     data, cuts = stream
     pieces = _pieces(data, cuts)
