@@ -176,7 +176,9 @@ class ClientConnection:
         last of them a Closed when the session ended (the caller then closes the socket)."""
         if not data:
             return self._receive_eof()
-        if self.state is not S.CONNECTED or self._parser.buffered or type(data) is not bytes:
+        if type(data) is not bytes:  # a memoryview of a reused read buffer: the events keep slices of it
+            data = bytes(data)
+        if self.state is not S.CONNECTED or self._parser.buffered:
             if self.state is S.CLOSED:
                 raise LocalProtocolError("receive_data() after the session ended (role: client): close the socket")
             return self._receive_frames(data, [], b"")
