@@ -51,14 +51,14 @@ def add_parser(subparsers) -> None:  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.core:  # before the variants' imports: the core bench needs only the standard library
-        from .core import main as core_main
-        return core_main(args.quick, args.runs)
     from . import report
     from .runner import BenchOptions, run_bench
     from .scenarios import scenarios
     from .worker import VARIANTS
 
+    if args.core:
+        from .core import main as core_main
+        return core_main(args.quick, args.runs)
     if args.list:
         for scenario in scenarios(args.quick):
             print(f"{scenario.key:4} {scenario.title}")
