@@ -51,7 +51,7 @@ from . import packets as pk
 from .errors import CloseTimeout, LocalProtocolError, LoginTimeout, MalformedPacket, ProtocolError, RemoteProtocolError
 from .framing import FrameParser
 from .hashing import GG_LOGIN_HASH_SHA1, hash_type_code, login_hash_field
-from .limits import CLOSE_TIMEOUT, LOGIN_TIMEOUT, NOTIFY_CHUNK
+from .limits import CLOSE_TIMEOUT, HEADER_SIZE, LOGIN_TIMEOUT, MAX_FRAME, NOTIFY_CHUNK
 
 __all__ = ["CLIENT_TRANSITIONS", "ClientConnection", "ClientState"]
 
@@ -157,7 +157,7 @@ class ClientConnection:
         self._parser = FrameParser(pk.Direction.SERVER_TO_CLIENT)
         self._outbox = bytearray()
         self._clock = clock
-        self._last_seq: Optional[int] = None
+        self._last_seq = -1  # below every seq: the first one is taken as the clock gives it
         self._login_timeout = login_timeout
         self.ping_interval = ping_interval
         self._close_timeout = close_timeout
@@ -176,33 +176,65 @@ class ClientConnection:
         last of them a Closed when the session ended (the caller then closes the socket)."""
         if not data:
             return self._receive_eof()
-        if self.state is S.CLOSED:
-            raise LocalProtocolError("receive_data() after the session ended (role: client): close the socket")
+        if type(data) is not bytes:  # a memoryview of a reused read buffer: the events keep slices of it
+            data = bytes(data)
+        if self.state is not S.CONNECTED or self._parser.buffered:
+            if self.state is S.CLOSED:
+                raise LocalProtocolError("receive_data() after the session ended (role: client): close the socket")
+            return self._receive_frames(data, [], b"")
+        # One dispatch per frame: while CONNECTED the whole hot frames at the front of `data` go from
+        # (type, body) straight to an event, with no packet object, no parser and no list of frames;
+        # the rest (another packet, an unfinished frame) through the parser and the general path.
+        events: List[ev.Event] = []
+        pos, end = 0, len(data)
+        try:
+            while end - pos >= HEADER_SIZE:
+                kind, length = _unpack_header(data, pos)
+                fast = _FAST.get(kind)
+                stop = pos + HEADER_SIZE + length
+                if fast is None or stop > end or length > MAX_FRAME:
+                    break
+                events.append(fast(self, data, pos + HEADER_SIZE, stop))
+                pos = stop
+            else:
+                if pos == end:
+                    return events
+        except MalformedPacket as exc:
+            exc.packets = _decoded(_whole_frames(data[:pos]))
+            events.append(self._end(exc))
+            return events
+        return self._receive_frames(data[pos:] if pos else data, events, data[:pos] if pos else b"")
+
+    def _receive_frames(self, data: bytes, events: List[ev.Event], done: bytes) -> List[ev.Event]:
+        """receive_data() through the parser, after the events of `done`, the whole frames before
+        `data` that the fast loop took (the errors' frames and packets count them, as if one call)."""
         try:
             frames = self._parser.feed_frames(data)
             error: Optional[ProtocolError] = None
         except ProtocolError as exc:  # the frames that came whole before the bad bytes still count
             frames, error = list(exc.frames), exc
-        events: List[ev.Event] = []
-        # One dispatch per frame: while CONNECTED the hot packets go from (type, body) straight to an
-        # event, with no packet object; the rest through decode_packet() and the transition table.
+        taken = _whole_frames(done) if done else []
+        if error is not None and taken:
+            error.frames = (*taken, *error.frames)
+        # Hot packets while CONNECTED go from (type, body) to an event, as in receive_data(); the rest
+        # through decode_packet() and the transition table.
         try:
             for kind, body in frames:
                 fast = _FAST.get(kind) if self.state is S.CONNECTED else None
                 if fast is not None:
-                    events.append(fast(self, body))
+                    events.append(fast(self, body, 0, len(body)))
                     continue
                 event = self._handle(pk.decode_packet(_FROM_SERVER, kind, body))
                 if event is not None:
                     events.append(event)
         except MalformedPacket as exc:
-            exc.packets = _decoded(frames[: frames.index((kind, body))])  # as the parser reports them
+            exc.packets = _decoded(taken + frames[: frames.index((kind, body))])  # as the parser reports them
             error = exc
         except ProtocolError as exc:
             error = exc
         else:
             if error is not None:
-                error.packets = _decoded(frames)
+                error.packets = _decoded(taken + frames)
         if error is not None:
             events.append(self._end(error))
         return events
@@ -296,24 +328,41 @@ class ClientConnection:
         return ev.MessageReceived(packet.sender, packet.seq, packet.time, packet.msgclass,
                                   packet.html, packet.plain, packet.text)
 
-    def _fast_recv_msg(self, body: bytes) -> ev.Event:
+    # The fast handlers read the body data[start:stop] where it lies, without copying it out first.
+
+    def _fast_recv_msg(self, data: bytes, start: int, stop: int) -> ev.Event:
         """GG_RECV_MSG80 while CONNECTED: checked as RecvMsg80.decode checks it, decoded only when read."""
-        if len(body) < 25:
-            pk._need(_RECV_MSG80_NAME, body, 25)
-        sender, seq, when, msgclass, offset_plain, offset_attr = _unpack_recv_msg80(body)
-        html, plain = pk.message_parts(_RECV_MSG80_NAME, body, 24, offset_plain, offset_attr)
-        if not html.isascii():
-            pk.check_html(_RECV_MSG80_NAME, html)
-        if self.features & pk.GG_FEATURE_MSG_ACK:
-            self._outbox += _pack_recv_msg_ack(pk.GG_RECV_MSG_ACK, 4, seq)
+        if stop - start < 25:
+            pk._need(_RECV_MSG80_NAME, data[start:stop], 25)
+        sender, seq, when, msgclass, offset_plain, offset_attr = _unpack_recv_msg80(data, start)
+        # message_parts()'s rules in two scans: each part's first NUL is the one that ends it. Anything
+        # else (no HTML part, bad offsets, a stray NUL) goes to message_parts(), which says what is wrong.
+        plain_at, attr_at = start + offset_plain, start + offset_attr
+        if (24 < offset_plain < offset_attr and attr_at <= stop and data.find(0, start + 24, plain_at) == plain_at - 1
+                and data.find(0, plain_at, attr_at) == attr_at - 1):
+            html: Union[bytes, str] = data[start + 24 : plain_at - 1]
+            plain = data[plain_at : attr_at - 1]
+        else:
+            html, plain = pk.message_parts(_RECV_MSG80_NAME, data[start:stop], 24, offset_plain, offset_attr)
+        if not html.isascii():  # decoded now to check it, so kept as the str it decodes to
+            try:
+                html = html.decode("utf-8")  # type: ignore[union-attr]
+            except UnicodeDecodeError:
+                pk.check_html(_RECV_MSG80_NAME, html)  # type: ignore[arg-type]
+                raise
+        if self.features & _FEATURE_MSG_ACK:
+            self._outbox += _pack_recv_msg_ack(_GG_RECV_MSG_ACK, 4, seq)
         return _message_from_wire(sender, seq, when, msgclass, html, plain)
 
-    def _fast_send_msg_ack(self, body: bytes) -> ev.Event:
-        """GG_SEND_MSG_ACK while CONNECTED."""
-        if len(body) < 12:
-            pk._need(pk.SendMsgAck.NAME, body, 12)
-        status, recipient, seq = _unpack_u32x3(body)
-        return _message_ack(recipient, seq, status)
+    def _fast_send_msg_ack(self, data: bytes, start: int, stop: int) -> ev.Event:
+        """GG_SEND_MSG_ACK while CONNECTED: ev.MessageAck built without the frozen __init__'s guarded
+        setattr per field."""
+        if stop - start < 12:
+            pk._need(pk.SendMsgAck.NAME, data[start:stop], 12)
+        status, recipient, seq = _unpack_u32x3(data, start)
+        event = _new(ev.MessageAck)
+        _setattr(event, "__dict__", {"recipient": recipient, "seq": seq, "status": status})
+        return event
 
     def _on_send_msg_ack(self, packet: pk.SendMsgAck) -> ev.Event:
         return ev.MessageAck(packet.recipient, packet.seq, packet.status)
@@ -409,11 +458,12 @@ class ClientConnection:
         seq is the time in seconds, bumped by one whenever it would not be above the last one, so it
         increases strictly within a connection (libgadu does the same; seqs repeat across senders).
         """
-        sending = self._check_send("GG_SEND_MSG80")
+        sending = self.state is S.CONNECTED or self._check_send("GG_SEND_MSG80")
         seq = int(self._clock()) & 0xFFFFFFFF
-        if self._last_seq is not None and seq <= self._last_seq:
-            seq = self._last_seq + 1
-        data = pk.SendMsg80.encode_text(recipient, seq, text, msgclass)
+        last = self._last_seq
+        if seq <= last:
+            seq = last + 1
+        data = _encode_text(recipient, seq, text, msgclass)
         self._last_seq = seq
         return (data if sending else b""), seq
 
@@ -441,27 +491,29 @@ class ClientConnection:
         return data
 
 
-#: The hot packets of a CONNECTED session, by type: what receive_data() calls with the body.
-_FAST: Dict[int, Callable[[ClientConnection, bytes], ev.Event]] = {
+#: The hot packets of a CONNECTED session, by type: what receive_data() calls with the bytes that hold
+#: the body and where it starts and stops in them.
+_FAST: Dict[int, Callable[[ClientConnection, bytes, int, int], ev.Event]] = {
     pk.GG_RECV_MSG80: ClientConnection._fast_recv_msg,
     pk.GG_SEND_MSG_ACK: ClientConnection._fast_send_msg_ack,
 }
 _FROM_SERVER = pk.Direction.SERVER_TO_CLIENT
+_unpack_header = pk.HEADER.unpack_from
 _RECV_MSG80_NAME = pk.RecvMsg80.NAME
 _unpack_recv_msg80 = struct.Struct("<IIIIII").unpack_from
 _unpack_u32x3 = struct.Struct("<III").unpack_from
 _pack_recv_msg_ack = struct.Struct("<III").pack
 _message_from_wire = ev.MessageReceived.from_wire
-
-
-def _message_ack(recipient: int, seq: int, status: int) -> ev.MessageAck:
-    """ev.MessageAck(recipient, seq, status) without the frozen __init__'s guarded setattr per field."""
-    event = _new(ev.MessageAck)
-    _setattr(event, "__dict__", {"recipient": recipient, "seq": seq, "status": status})
-    return event
+_encode_text = pk.SendMsg80.encode_text
+_FEATURE_MSG_ACK, _GG_RECV_MSG_ACK = pk.GG_FEATURE_MSG_ACK, pk.GG_RECV_MSG_ACK
 
 
 _new, _setattr = object.__new__, object.__setattr__
+
+
+def _whole_frames(data: bytes) -> List[Tuple[int, bytes]]:
+    """The frames of `data`, whole frames that receive_data()'s fast loop has taken (for its errors)."""
+    return FrameParser(_FROM_SERVER).feed_frames(data)
 
 
 def _decoded(frames: List[Tuple[int, bytes]]) -> Tuple[pk.Packet, ...]:

@@ -39,14 +39,10 @@ class LoginFailed:
     reason: str = "wrong password or unknown uin"
 
 
-class MessageReceived:
-    """A message (GG_RECV_MSG80). `text` is read from the HTML part when there is one, else from
-    the plain part (gadu.packets.message_text); `msgclass` has GG_CLASS_QUEUED when it waited offline.
-
-    Frozen, compared and hashed by its seven fields, like the other events. The core builds it from
-    the wire with `from_wire`: the parts stay bytes until `html` or `plain` is read, and the HTML is
-    parsed into `text` only when `text` is read (the bytes were checked when the packet arrived).
-    """
+class _MessageFields:
+    """The slots of MessageReceived, without its frozen __setattr__: from_wire() fills an instance of
+    this class with plain slot stores, then makes it a MessageReceived (same layout, so __class__ may
+    be assigned), where object.__setattr__ per field costs four times as much."""
 
     __slots__ = ("_html", "_plain", "_text", "msgclass", "sender", "seq", "time")
     sender: int
@@ -57,6 +53,18 @@ class MessageReceived:
     _html: Union[str, bytes]
     _plain: Union[str, bytes]
     _text: Optional[str]
+
+
+class MessageReceived(_MessageFields):
+    """A message (GG_RECV_MSG80). `text` is read from the HTML part when there is one, else from
+    the plain part (gadu.packets.message_text); `msgclass` has GG_CLASS_QUEUED when it waited offline.
+
+    Frozen, compared and hashed by its seven fields, like the other events. The core builds it from
+    the wire with `from_wire`: the parts stay bytes until `html` or `plain` is read, and the HTML is
+    parsed into `text` only when `text` is read (the bytes were checked when the packet arrived).
+    """
+
+    __slots__ = ()
 
     def __init__(self, sender: int, seq: int, time: int, msgclass: int, html: str, plain: str, text: str) -> None:
         _set = object.__setattr__
@@ -69,18 +77,20 @@ class MessageReceived:
         _set(self, "_text", text)
 
     @classmethod
-    def from_wire(cls, sender: int, seq: int, time: int, msgclass: int, html: bytes, plain: bytes) -> MessageReceived:
-        """The event for checked wire parts: `html` valid UTF-8, `plain` CP1250, neither with its NUL."""
-        self = _new(cls)
-        _set = object.__setattr__
-        _set(self, "sender", sender)
-        _set(self, "seq", seq)
-        _set(self, "time", time)
-        _set(self, "msgclass", msgclass)
-        _set(self, "_html", html)
-        _set(self, "_plain", plain)
-        _set(self, "_text", None)
-        return self
+    def from_wire(cls, sender: int, seq: int, time: int, msgclass: int, html: Union[bytes, str],
+                  plain: bytes) -> MessageReceived:
+        """The event for checked wire parts: `html` valid UTF-8 (or the str it decodes to), `plain`
+        CP1250, neither with its NUL."""
+        self = _new(_MessageFields)
+        self.sender = sender
+        self.seq = seq
+        self.time = time
+        self.msgclass = msgclass
+        self._html = html
+        self._plain = plain
+        self._text = None
+        self.__class__ = cls
+        return self  # type: ignore[return-value]
 
     @property
     def html(self) -> str:
@@ -94,7 +104,7 @@ class MessageReceived:
     def plain(self) -> str:
         plain = self._plain
         if type(plain) is bytes:
-            plain = decode_plain(plain)
+            plain = plain.decode("ascii") if plain.isascii() else decode_plain(plain)
             object.__setattr__(self, "_plain", plain)
         return plain  # type: ignore[return-value]
 

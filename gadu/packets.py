@@ -7,9 +7,12 @@ variable-layout bodies (descriptions, lists, messages) must account for every by
 """
 from __future__ import annotations
 
+import encodings.cp1250
 import enum
 import re
 import struct
+from codecs import charmap_decode as _charmap_decode
+from codecs import charmap_encode as _charmap_encode
 from dataclasses import dataclass
 from typing import Callable, ClassVar, Dict, Iterable, List, Tuple, Type, TypeVar
 
@@ -717,9 +720,17 @@ class RemoveNotify(Packet):
 
 # libgadu's CP1250 table maps the five bytes CP1250 leaves undefined to '?' (encoding.c).
 _CP1250_UNDEFINED = bytes.maketrans(b"\x81\x83\x88\x90\x98", b"?????")
+# The tables the cp1250 codec itself hands to these C functions: called directly, a message's CP1250
+# part skips the codec's Python-level encode()/decode() and its lookup by name.
+_CP1250_ENCODING, _CP1250_DECODING = encodings.cp1250.encoding_table, encodings.cp1250.decoding_table
 _HTML_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord("'"): "&apos;",
                  ord('"'): "&quot;", ord("\n"): "<br>", ord("\r"): None}
 _SPAN = "<span style=\"color:#000000; font-family:'MS Shell Dlg 2'; font-size:9pt; \">"
+# encode_text()'s pieces: the span around the escaped text (its end with the HTML part's NUL), the
+# offset of the plain part less the escaped text's length, the plain part's NUL with the attributes.
+_SPAN_UTF8, _SPAN_END_NUL = _SPAN.encode("utf-8"), b"</span>\x00"
+_HTML_FRAME_SIZE = 20 + len(_SPAN_UTF8) + len(_SPAN_END_NUL)
+_NUL_ATTRIBUTES = b"\x00" + DEFAULT_ATTRIBUTES
 _NEEDS_ESCAPE = re.compile("[&<>'\"\n\r]").search
 _HTML_TOKEN = re.compile(r"<[^>]*(?:>|$)|&[A-Za-z0-9#]*;")
 _ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&amp;": "&", "&nbsp;": "\xa0"}
@@ -826,7 +837,7 @@ def decode_plain(raw: bytes) -> str:
     """A plain part's CP1250 bytes as text (the five undefined bytes as '?', as libgadu reads them)."""
     if raw.isascii():  # CP1250 agrees with ASCII, whose decoder skips the codec's Python layer
         return raw.decode("ascii")
-    return raw.translate(_CP1250_UNDEFINED).decode("cp1250")
+    return _charmap_decode(raw.translate(_CP1250_UNDEFINED), "strict", _CP1250_DECODING)[0]
 
 
 def check_html(name: str, raw: bytes) -> None:
@@ -878,20 +889,30 @@ class SendMsg80(Packet):
 
     @classmethod
     def encode_text(cls, recipient: int, seq: int, text: str, msgclass: int = GG_CLASS_CHAT) -> bytes:
-        """`from_text(...).encode()` without the packet object: what a client sends for every message."""
+        """`from_text(...).encode()` without the packet object: what a client sends for every message.
+
+        The text is encoded to UTF-8 once and escaped as bytes (the escaped characters are ASCII, so
+        each is one byte in UTF-8 and nowhere inside another character): a replace() per escape scans
+        at C speed, where str.translate() of a non-ASCII text looks up each character in a dict.
+        """
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: the packet object's encode() says where
+            return cls.from_text(recipient, seq, text, msgclass).encode()
         if len(text) > MAX_MESSAGE:
             raise MessageTooLong(len(text), MAX_MESSAGE)
-        if "\x00" in text:
+        if b"\x00" in raw:
             raise LocalProtocolError("a message cannot contain NUL")
+        if not raw:
+            return cls.from_text(recipient, seq, text, msgclass).encode()  # no HTML part at all
         # The text has no NUL, so neither part can have one; the plain part encoded once, not
-        # narrowed to CP1250 by plain_from_text() and then encoded again.
-        html_part = html_from_text(text).encode("utf-8") + b"\x00" if text else b""
-        if text.isascii():
-            plain_part = text.encode("ascii") + b"\x00"
-        else:
-            plain_part = text.replace("\ufeff", "").encode("cp1250", "replace") + b"\x00"
-        offset_plain = _SEND_MSG80.size + len(html_part)
-        offset_attr = offset_plain + len(plain_part)
+        # narrowed to CP1250 by plain_from_text() and then encoded again. & is replaced first, so
+        # that the ampersands of the other escapes stay; \n after < and >, so that <br> stays a tag.
+        plain = raw if text.isascii() else _charmap_encode(text.replace("\ufeff", ""), "replace", _CP1250_ENCODING)[0]
+        html = (raw.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;").replace(b"'", b"&apos;")
+                .replace(b'"', b"&quot;").replace(b"\r", b"").replace(b"\n", b"<br>"))
+        offset_plain = _HTML_FRAME_SIZE + len(html)
+        offset_attr = offset_plain + len(plain) + 1
         length = offset_attr + len(DEFAULT_ATTRIBUTES)
         if length > MAX_FRAME:
             raise LocalProtocolError(f"{cls.NAME} body would be {length} bytes, above the {MAX_FRAME}-byte frame limit")
@@ -899,7 +920,7 @@ class SendMsg80(Packet):
             head = _pack_send_msg80_frame(cls.TYPE, length, recipient, seq, msgclass, offset_plain, offset_attr)
         except struct.error as exc:
             raise LocalProtocolError(f"cannot encode {cls.NAME}: a field is out of range ({exc})") from None
-        return b"".join((head, html_part, plain_part, DEFAULT_ATTRIBUTES))
+        return b"".join((head, _SPAN_UTF8, html, _SPAN_END_NUL, plain, _NUL_ATTRIBUTES))
 
     @classmethod
     def from_wire(cls, payload: bytes) -> SendMsg80:

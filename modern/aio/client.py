@@ -173,7 +173,10 @@ class GGClient:
 
     async def next_event(self) -> ev.Event:
         """The next event; ConnectionClosed once the Closed event has been taken."""
-        return await self._connected().next_event()
+        protocol = self._connected()
+        if protocol.has_events:  # no coroutine to create and await: it would not wait anyway
+            return protocol.take_event()
+        return await protocol.next_event()
 
     async def wait_closed(self) -> ev.Closed:
         """Wait until the connection has ended and its socket is closed; returns its Closed event."""
@@ -194,7 +197,8 @@ class GGClient:
         if not msgclass & pk.GG_CLASS_ACK:  # GG_CLASS_ACK asks the server for no ack
             protocol.expect_ack(seq)
         protocol.write(data)
-        await protocol.drain()
+        if protocol.must_drain:
+            await protocol.drain()
         return seq
 
     async def wait_ack(self, seq: int, timeout: Optional[float] = None) -> ev.MessageAck:

@@ -248,6 +248,11 @@ class GGProtocol(asyncio.BufferedProtocol):
                 await waiter
             finally:
                 self._event_waiter = None
+        return self.take_event()
+
+    def take_event(self) -> ev.Event:
+        """The next event, which has arrived (`has_events`): next_event() without a coroutine to await."""
+        events = self._events
         event = events.popleft()
         if self._reading_paused and len(events) <= self._event_backlog // 2:
             self._reading_paused = False
@@ -256,6 +261,17 @@ class GGProtocol(asyncio.BufferedProtocol):
         if type(event) is ev.Closed:
             self._end_delivered = True
         return event
+
+    @property
+    def has_events(self) -> bool:
+        """True when next_event() would return at once, with no wait (an event has arrived)."""
+        return bool(self._events)
+
+    @property
+    def must_drain(self) -> bool:
+        """True when drain() would wait (writing paused) or raise (the connection is gone); else a
+        send need not await it, which returns at once and so never yields to the loop anyway."""
+        return self._write_paused or (self._ending is not None and self.transport is None)
 
     @property
     def ended(self) -> bool:

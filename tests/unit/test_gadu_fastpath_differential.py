@@ -8,10 +8,10 @@ same events and the same typed errors with the same messages, malformed input an
 from __future__ import annotations
 
 import struct
-from typing import Any, Callable, List, Tuple
+from typing import Any, Callable, Iterable, Iterator, List, Tuple, Union
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gadu import client as client_module
@@ -19,6 +19,7 @@ from gadu import events as ev
 from gadu import packets as pk
 from gadu import server_session as session_module
 from gadu.errors import ProtocolError
+from gadu.limits import MAX_MESSAGE
 from workbench.bench.core import logged_in_client, logged_in_session
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -45,8 +46,12 @@ def message_bodies(draw: Any, head_size: int) -> bytes:
     fields = draw(st.lists(U32, min_size=head_size // 4 - 2, max_size=head_size // 4 - 2))
     head = struct.pack(f"<{head_size // 4}I", *fields, offset_plain, offset_attr)
     body = bytearray(_message_body(head, html_part, plain + b"\x00", attributes))
-    damage = draw(st.sampled_from(["none", "none", "byte", "cut", "offsets"]))
-    if damage == "byte" and body:
+    damage = draw(st.sampled_from(["none", "none", "byte", "cut", "offsets", "terminator", "stray NUL"]))
+    if damage == "terminator":  # a part's NUL overwritten: that part runs into the next
+        body[draw(st.sampled_from([offset_plain - 1, offset_attr - 1]))] = draw(st.integers(1, 255))
+    elif damage == "stray NUL":  # a NUL inside the HTML or the plain part
+        body[draw(st.integers(head_size, offset_attr - 1))] = 0
+    elif damage == "byte" and body:
         body[draw(st.integers(0, len(body) - 1))] = draw(st.integers(0, 255))
     elif damage == "cut":
         del body[draw(st.integers(0, len(body))):]
@@ -105,7 +110,7 @@ def _event_key(event: Any) -> Any:
     return event, repr(event), _error_key(error)
 
 
-def _run(make: Callable[[], Any], pieces: List[bytes], module: Any, fast: bool) -> Any:
+def _run(make: Callable[[], Any], pieces: Iterable[Union[bytes, memoryview]], module: Any, fast: bool) -> Any:
     with pytest.MonkeyPatch.context() as patch:
         if not fast:
             patch.setattr(module, "_FAST", {})
@@ -119,13 +124,35 @@ def _run(make: Callable[[], Any], pieces: List[bytes], module: Any, fast: bool) 
         return trace
 
 
+def _recv_msg80(html: bytes, plain: bytes, offset_plain: int = 0, offset_attr: int = 0) -> bytes:
+    """A RECV_MSG80 frame of these raw parts (NULs included), at their offsets unless others are given."""
+    body = struct.pack("<IIIIII", 1002, 7, 99, 8, offset_plain or 24 + len(html), offset_attr or 24 + len(html + plain))
+    return _frame(pk.GG_RECV_MSG80, body + html + plain + pk.DEFAULT_ATTRIBUTES)
+
+
 @SETTINGS
 @given(stream=client_streams())
+@example(stream=(_recv_msg80(b"ab\x00", b"xyz"), []))  # the plain part's NUL missing
+@example(stream=(_recv_msg80(b"ab", b"xy\x00"), []))  # the HTML part's NUL missing
+@example(stream=(_recv_msg80(b"a\x00b\x00", b"xy\x00"), [3]))  # a NUL inside the HTML part
+@example(stream=(_recv_msg80(b"ab\x00", b"x\x00y\x00"), []))  # a NUL inside the plain part
+@example(stream=(_recv_msg80(b"", b"xy\x00"), []))  # no HTML part
+@example(stream=(_recv_msg80(b"\xc5\x00", b"xy\x00"), []))  # HTML not UTF-8
 def test_client_fast_path_gives_what_the_general_path_gives(stream: Tuple[bytes, List[int]]) -> None:
     data, cuts = stream
     pieces = _pieces(data, cuts)
     make = lambda: logged_in_client(1_000)  # noqa: E731
-    assert _run(make, pieces, client_module, True) == _run(make, pieces, client_module, False)
+    general = _run(make, pieces, client_module, False)
+    assert _run(make, pieces, client_module, True) == general
+    # As asyncio's BufferedProtocol hands them: views of one reused buffer, overwritten after each call.
+    reused = bytearray(max(map(len, pieces), default=0))
+
+    def views() -> Iterator[memoryview]:
+        for piece in pieces:
+            reused[: len(piece)] = piece
+            yield memoryview(reused)[: len(piece)]
+
+    assert _run(make, views(), client_module, True) == general
 
 
 @SETTINGS
@@ -187,6 +214,24 @@ def test_encode_text_equals_the_packet_objects_frame(recipient: int, seq: int, t
     assert fast == general
 
 
+#: Texts dense in what encode_text() treats apart: the escapes, NUL, a byte order mark, characters
+#: CP1250 lacks, lone surrogates (UTF-8 refuses them), and lengths around MAX_MESSAGE.
+ESCAPE_HEAVY_TEXT = st.one_of(
+    st.text(st.sampled_from("&<>'\"\r\n\x00\ufeffaąΩ\U0001f600\ud800\udfff;#"), max_size=40),
+    st.builds(lambda head, tail: head + tail, st.text(st.sampled_from("a&ż"), min_size=MAX_MESSAGE - 2,
+                                                      max_size=MAX_MESSAGE), st.text(max_size=3)),
+)
+
+
+@SETTINGS
+@given(recipient=U32, seq=U32, text=ESCAPE_HEAVY_TEXT, msgclass=U32)
+def test_encode_text_equals_the_packet_objects_frame_on_escapes_and_bad_text(
+        recipient: int, seq: int, text: str, msgclass: int) -> None:
+    fast = _outcome(lambda: pk.SendMsg80.encode_text(recipient, seq, text, msgclass))
+    general = _outcome(lambda: pk.SendMsg80.from_text(recipient, seq, text, msgclass).encode())
+    assert fast == general
+
+
 @SETTINGS
 @given(status=ANY_INT, recipient=ANY_INT, seq=ANY_INT)
 def test_server_send_ack_equals_the_packet_objects_frame(status: int, recipient: int, seq: int) -> None:
@@ -218,3 +263,30 @@ def test_the_tuple_events_behave_as_the_frozen_dataclasses_they_replaced() -> No
     for event, name in ((acked, "seq"), (received, "message"), (received, "seq")):
         with pytest.raises(AttributeError):
             setattr(event, name, 1)
+
+
+def test_a_message_event_from_the_wire_is_a_frozen_message_received_like_one_built_whole() -> None:
+    """MessageReceived.from_wire() builds the event as another class and then changes its class:
+    what comes out must be the real thing, as frozen, equal, hashable and picklable as __init__'s."""
+    import pickle
+    from dataclasses import FrozenInstanceError
+
+    fast = ev.MessageReceived.from_wire(1002, 7, 99, 8, "<b>ż</b>".encode(), "ż".encode("cp1250"))
+    whole = ev.MessageReceived(1002, 7, 99, 8, "<b>ż</b>", "ż", "ż")
+    assert type(fast) is ev.MessageReceived
+    assert fast == whole and hash(fast) == hash(whole) and repr(fast) == repr(whole)
+    assert pickle.loads(pickle.dumps(fast)) == whole
+    for name in ("sender", "seq", "_html", "_text"):
+        with pytest.raises(FrozenInstanceError):
+            setattr(fast, name, 1)
+        with pytest.raises(FrozenInstanceError):
+            delattr(fast, name)
+
+
+@SETTINGS
+@given(raw=st.binary(max_size=40) | st.just(bytes(range(256))))
+def test_decode_plain_reads_cp1250_as_the_codec_does(raw: bytes) -> None:
+    """decode_plain() calls the codec's C function with its table: the same text as bytes.decode(),
+    libgadu's '?' for the five bytes CP1250 leaves undefined."""
+    undefined = b"\x81\x83\x88\x90\x98"
+    assert pk.decode_plain(raw) == raw.translate(bytes.maketrans(undefined, b"?????")).decode("cp1250")

@@ -54,17 +54,18 @@ def add_parser(subparsers) -> None:  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import report
-    from .runner import BenchOptions, run_bench
-    from .scenarios import scenarios
-    from .worker import VARIANTS
-
+    # --compare and --core need no client variant: they run on a Python without pyasyncore (3.12+).
     if args.compare:
         from .compare import main as compare_main
         return compare_main(*args.compare)
     if args.core:
         from .core import main as core_main
         return core_main(args.quick, args.runs, args.json)
+    from . import report
+    from .runner import BenchOptions, run_bench
+    from .scenarios import scenarios
+    from .worker import VARIANTS
+
     if args.list:
         for scenario in scenarios(args.quick):
             print(f"{scenario.key:4} {scenario.title}")
