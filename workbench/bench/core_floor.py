@@ -16,9 +16,10 @@ _RECV_HEAD = struct.Struct("<IIIIIIII")  # header, sender, seq, time, class, off
 _U32X3 = struct.Struct("<III")
 _pack_send, _pack_recv, _pack_u32x3 = _SEND_HEAD.pack, _RECV_HEAD.pack, _U32X3.pack
 _unpack_ack, _unpack_recv, _unpack_u32x3 = _ACK_IN.unpack_from, _RECV_HEAD.unpack_from, _U32X3.unpack_from
-_SPAN = "<span style=\"color:#000000; font-family:'MS Shell Dlg 2'; font-size:9pt; \">"
-_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord("'"): "&apos;",
-            ord('"'): "&quot;", ord("\n"): "<br>", ord("\r"): None}
+# Escaped as UTF-8 bytes: the escaped characters are ASCII, and bytes.replace scans in C where
+# str.translate looks each character up in a dict (several times slower, twice that on 3.12+).
+_SPAN = b"<span style=\"color:#000000; font-family:'MS Shell Dlg 2'; font-size:9pt; \">"
+_SPAN_END = b"</span>"
 _ATTRIBUTES = b"\x02\x06\x00\x00\x00\x08\x00\x00\x00"
 _GG_SEND_MSG80, _GG_SEND_MSG_ACK, _GG_RECV_MSG80, _GG_RECV_MSG_ACK = 0x2D, 0x05, 0x2E, 0x46
 
@@ -26,7 +27,8 @@ _GG_SEND_MSG80, _GG_SEND_MSG_ACK, _GG_RECV_MSG80, _GG_RECV_MSG_ACK = 0x2D, 0x05,
 def floor_client_round(recipient: int, seq: int, text: str, incoming: bytes) -> Tuple[bytes, tuple, tuple, bytes]:
     """(SEND_MSG80 frame, (status, recipient, seq) of the ack, (sender, seq, time, class, plain) of
     the RECV_MSG80, RECV_MSG_ACK frame) for `incoming` = a SEND_MSG_ACK frame then a RECV_MSG80 frame."""
-    html = (_SPAN + text.translate(_ESCAPES) + "</span>").encode()
+    html = _SPAN + text.encode().replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;") \
+        .replace(b"'", b"&apos;").replace(b'"', b"&quot;").replace(b"\n", b"<br>").replace(b"\r", b"") + _SPAN_END
     plain = text.encode("cp1250", "replace")
     offset_plain = 21 + len(html)
     offset_attr = offset_plain + len(plain) + 1
