@@ -18,7 +18,7 @@ from gadu import events as ev
 from gadu.client import ClientConnection, ClientState, Contact
 from gadu.errors import ConnectionClosed, LoginRefused, LoginTimeout, WriteBufferFull
 from gadu.hashing import GG_LOGIN_HASH_SHA1
-from gadu.limits import CLOSE_TIMEOUT, HEADER_SIZE, LOGIN_TIMEOUT, WRITE_LIMIT
+from gadu.limits import CLOSE_TIMEOUT, HEADER_SIZE, LOGIN_TIMEOUT, MAX_FRAME, WRITE_LIMIT
 from gadu.packetlog import PacketLog
 from gadu.packets import GG_CLASS_CHAT, GG_STATUS_AVAIL, GG_USER_NORMAL, HEADER
 
@@ -70,7 +70,7 @@ class GaduClient(asynchat.async_chat):
         self.packet_log = (PacketLog("client", self.label, logging.getLogger("gadu.client.packets"))
                            if log_packets else None)
         self.logged_in = False
-        self._frame = bytearray()  # the header or body being collected: at most one frame
+        self._frame = bytearray()  # the frame being collected (its header, then its body): at most one
         self._in_body = False
         self._unsent = 0
         #: While the core's events go to the handlers: the frames pushed meanwhile, handed to
@@ -123,25 +123,27 @@ class GaduClient(asynchat.async_chat):
     def found_terminator(self) -> None:
         if self._finished:
             return
-        piece = bytes(self._frame)
-        self._frame.clear()
+        frame = self._frame
         if self._in_body:
+            # The header waited in _frame for its body: the core gets the frame whole, in one call.
             self._in_body = False
             self.set_terminator(HEADER_SIZE)
+            piece = bytes(frame)
+            frame.clear()
             self._feed(piece)
             return
-        # The header goes through the core first: it raises FrameTooLarge for a length above the
-        # frame limit, so the terminator below is never set to more than one legal body.
-        self._feed(piece)
-        if self._finished:
-            return
-        length = HEADER.unpack(piece)[1]
-        if length:
+        length = HEADER.unpack(frame)[1]
+        if length and length <= MAX_FRAME:
             self._in_body = True
             self.set_terminator(length)
-        else:
-            # Complete at its header. asynchat left the terminator at 0, which means "none": reset it.
-            self.set_terminator(HEADER_SIZE)
+            return
+        # Complete at its header, or longer than the core takes: the core sees it now (it raises
+        # FrameTooLarge for the latter), so the terminator is never set to more than one legal body.
+        piece = bytes(frame)
+        frame.clear()
+        self._feed(piece)
+        # asynchat left the terminator at 0, which means "none": reset it.
+        self.set_terminator(HEADER_SIZE)
 
     def handle_close(self) -> None:
         """The server closed the stream: what was collected of a frame goes in before the EOF."""
