@@ -29,6 +29,9 @@ _log = logging.getLogger("legacy.dispatcher")
 #: Closed.reason when our side closes the connection (close(), abort(), asyncore.close_all()).
 LOCAL_CLOSE = "the client closed the connection"
 
+_MessageReceived = ev.MessageReceived
+_MessageAck = ev.MessageAck
+
 #: Anything with call_later(delay, callback) -> a handle with cancel(): legacy.dispatcher.Timers,
 #: compat.bridge.AsyncioBridge, an asyncio loop (only from its own thread).
 _TimerSource = Any
@@ -154,7 +157,7 @@ class GaduClient(asynchat.async_chat):
             self.set_terminator(HEADER_SIZE)
             piece = bytes(frame)
             frame.clear()
-            self._feed(piece)
+            self._run_core(self.connection.receive_data(piece))
             return
         length = HEADER.unpack(frame)[1]
         if length and length <= MAX_FRAME:
@@ -200,7 +203,8 @@ class GaduClient(asynchat.async_chat):
     def _run_core(self, events: Iterable[ev.Event]) -> None:
         """What the core said (events, the last a Closed when it ended the session): its own answers
         go out first (the login, receipts, the keep-alive ping), then the handlers run."""
-        events = list(events)
+        if type(events) is not list:
+            events = list(events)
         # Not when the core ended the session: its receipts go before the end, as they always went.
         batch = bool(events) and type(events[-1]) is not ev.Closed
         if batch:
@@ -224,7 +228,12 @@ class GaduClient(asynchat.async_chat):
             super().push(held[0] if len(held) == 1 else b"".join(held))
 
     def _dispatch(self, event: ev.Event) -> None:
-        if isinstance(event, ev.MessageReceived):
+        kind = type(event)  # the core's events are final classes: the two of every round trip first
+        if kind is _MessageReceived:
+            self.on_message(event)  # type: ignore[arg-type]
+        elif kind is _MessageAck:
+            self.on_ack(event)  # type: ignore[arg-type]
+        elif isinstance(event, ev.MessageReceived):
             self.on_message(event)
         elif isinstance(event, ev.MessageAck):
             self.on_ack(event)
