@@ -233,10 +233,6 @@ class GaduClient(asynchat.async_chat):
             self.on_message(event)  # type: ignore[arg-type]
         elif kind is _MessageAck:
             self.on_ack(event)  # type: ignore[arg-type]
-        elif isinstance(event, ev.MessageReceived):
-            self.on_message(event)
-        elif isinstance(event, ev.MessageAck):
-            self.on_ack(event)
         elif isinstance(event, ev.StatusChanged):
             self.on_status(event)
         elif isinstance(event, ev.ContactsReply):
