@@ -82,8 +82,10 @@ class BridgeMap(Dict[int, Any]):
 
     def touch(self, dispatcher: Any) -> None:
         """The dispatcher's wishes may have changed outside its handlers (called by its hooked methods)."""
-        if self._bridge is not None:
-            self._bridge._touch(dispatcher)
+        bridge = self._bridge
+        # The dispatcher whose event is being handled is asked anyway, once its handler returns.
+        if bridge is not None and dispatcher is not bridge._current:
+            bridge._touch(dispatcher)
 
 
 class AsyncioBridge:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import select
 import selectors
+from types import FunctionType
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 __all__ = ["HOOKED_METHODS", "RecoveringSelector", "UrgentWatcher", "hook_class", "unhook_class"]
@@ -22,8 +23,14 @@ _hooked: Dict[type, type] = {}
 
 def _make_hook(base: type, name: str, sub: List[type]) -> Callable[..., Any]:
     def hook(self: Any, *args: Any, **kwargs: Any) -> Any:
-        # Looked up on each call, so that a method patched on the class later is the one that runs.
-        result = getattr(super(sub[0], self), name)(*args, **kwargs)
+        # Looked up on each call, so that a method patched on the class later is the one that runs. A
+        # plain function (asyncore's methods all are) is called as super() would call it, without
+        # building a super object per call: a bridged asynchat write goes through three hooks.
+        method = getattr(base, name)
+        if type(method) is FunctionType:
+            result = method(self, *args, **kwargs)
+        else:
+            result = getattr(super(sub[0], self), name)(*args, **kwargs)
         # The dispatcher's own map is the bridge's while it is hooked; a copy of asyncore may not say so.
         touch = getattr(self.__dict__.get("_map"), "touch", None)
         if touch is not None:

@@ -24,13 +24,20 @@ def coroutine(func: Callable[..., Any]) -> Callable[..., Any]:
     # `yield from` a native coroutine object (a plain generator gets a TypeError there).
     iterable = types.coroutine(func)
 
-    @functools.wraps(func)
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        result = iterable(*args, **kwargs)
-        if inspect.isawaitable(result):
-            return await result
-        # A decorated plain function was allowed to return a value straight away.
-        return result
+    if type(iterable) is types.FunctionType and iterable.__code__.co_flags & inspect.CO_ITERABLE_COROUTINE:
+        # A generator function, flagged in place: every call gives an awaitable generator, so the
+        # wrapper, which runs on every call of a coroutine, need not ask.
+        @functools.wraps(func)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return await iterable(*args, **kwargs)
+    else:
+        @functools.wraps(func)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            result = iterable(*args, **kwargs)
+            if inspect.isawaitable(result):
+                return await result
+            # A decorated plain function was allowed to return a value straight away.
+            return result
 
     wrapper._legacy_coroutine = True  # type: ignore[attr-defined]
     return wrapper

@@ -43,6 +43,7 @@ Handler = Callable[[Any], Any]
 
 _IN_PROGRESS = {0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN}
 _packet_logger = logging.getLogger("gadu.client.packets")
+_MessageReceived = ev.MessageReceived
 
 
 class GGClient:
@@ -57,7 +58,8 @@ class GGClient:
         self.closed: Optional[ev.Closed] = None
         self._conn: Optional[ClientConnection] = None
         self._sock: Optional[socket.socket] = None
-        self._handlers: List[Handler] = []
+        #: A tuple, replaced on each change: an event goes to the handlers there were when it came.
+        self._handlers: Tuple[Handler, ...] = ()
         self._packet_log: Optional[PacketLog] = None
         self._login_callback: Optional[Callback] = None
         self._logoff_callback: Optional[Callback] = None
@@ -98,11 +100,13 @@ class GGClient:
     def on_event(self, handler: Handler) -> Handler:
         """Call `handler(event)` for every event no callback takes (see the module docstring).
         Returns the handler, so that it can decorate a function."""
-        self._handlers.append(handler)
+        self._handlers = (*self._handlers, handler)
         return handler
 
     def remove_handler(self, handler: Handler) -> None:
-        self._handlers.remove(handler)
+        handlers = list(self._handlers)
+        handlers.remove(handler)
+        self._handlers = tuple(handlers)
 
     # --- login -------------------------------------------------------------------------------------
 
@@ -345,6 +349,9 @@ class GGClient:
 
     def _dispatch(self, event: Any) -> None:
         kind = type(event)
+        if kind is _MessageReceived:  # the most frequent, and no callback waits for it
+            self._emit(event)
+            return
         if kind is ev.MessageAck:
             callback = self._acks.pop(event.seq, None)
             if callback is not None:
@@ -460,7 +467,7 @@ class GGClient:
             self.reactor.handle_error(callback, exc)
 
     def _emit(self, event: Any) -> None:
-        for handler in list(self._handlers):
+        for handler in self._handlers:
             try:
                 handler(event)
             except Exception as exc:

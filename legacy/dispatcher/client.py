@@ -18,7 +18,7 @@ from gadu import events as ev
 from gadu.client import ClientConnection, ClientState, Contact
 from gadu.errors import ConnectionClosed, LoginRefused, LoginTimeout, WriteBufferFull
 from gadu.hashing import GG_LOGIN_HASH_SHA1
-from gadu.limits import CLOSE_TIMEOUT, HEADER_SIZE, LOGIN_TIMEOUT, WRITE_LIMIT
+from gadu.limits import CLOSE_TIMEOUT, HEADER_SIZE, LOGIN_TIMEOUT, MAX_FRAME, WRITE_LIMIT
 from gadu.packetlog import PacketLog
 from gadu.packets import GG_CLASS_CHAT, GG_STATUS_AVAIL, GG_USER_NORMAL, HEADER
 
@@ -28,6 +28,9 @@ _log = logging.getLogger("legacy.dispatcher")
 
 #: Closed.reason when our side closes the connection (close(), abort(), asyncore.close_all()).
 LOCAL_CLOSE = "the client closed the connection"
+
+_MessageReceived = ev.MessageReceived
+_MessageAck = ev.MessageAck
 
 #: Anything with call_later(delay, callback) -> a handle with cancel(): legacy.dispatcher.Timers,
 #: compat.bridge.AsyncioBridge, an asyncio loop (only from its own thread).
@@ -70,7 +73,7 @@ class GaduClient(asynchat.async_chat):
         self.packet_log = (PacketLog("client", self.label, logging.getLogger("gadu.client.packets"))
                            if log_packets else None)
         self.logged_in = False
-        self._frame = bytearray()  # the header or body being collected: at most one frame
+        self._frame = bytearray()  # the frame being collected (its header, then its body): at most one
         self._in_body = False
         self._unsent = 0
         #: While the core's events go to the handlers: the frames pushed meanwhile, handed to
@@ -117,31 +120,57 @@ class GaduClient(asynchat.async_chat):
             self.packet_log.incoming(data)
         return data
 
+    def handle_read(self) -> None:
+        """asynchat's read loop, for the byte-count terminators this client sets (HEADER_SIZE, then
+        the body's length): collect_incoming_data up to the terminator, then found_terminator, which
+        sets the next one. The read is walked by offset, where asynchat slices the rest of its buffer
+        off after every terminator: a copy per frame, growing with the frames in one read."""
+        try:
+            data = self.recv(self.ac_in_buffer_size)
+        except BlockingIOError:
+            return
+        except OSError:
+            self.handle_error()
+            return
+        pos, end = 0, len(data)
+        while pos < end and not self._finished:  # _finish() drops what is left, as discard_buffers()
+            stop = pos + self.terminator
+            if stop > end:
+                self.collect_incoming_data(data[pos:] if pos else data)
+                self.terminator = stop - end
+                return
+            self.collect_incoming_data(data[pos:stop] if pos or stop < end else data)
+            self.terminator = 0
+            pos = stop
+            self.found_terminator()
+
     def collect_incoming_data(self, data: bytes) -> None:
         self._frame += data
 
     def found_terminator(self) -> None:
         if self._finished:
             return
-        piece = bytes(self._frame)
-        self._frame.clear()
+        frame = self._frame
         if self._in_body:
+            # The header waited in _frame for its body: the core gets the frame whole, in one call.
             self._in_body = False
             self.set_terminator(HEADER_SIZE)
-            self._feed(piece)
+            piece = bytes(frame)
+            frame.clear()
+            self._run_core(self.connection.receive_data(piece))
             return
-        # The header goes through the core first: it raises FrameTooLarge for a length above the
-        # frame limit, so the terminator below is never set to more than one legal body.
-        self._feed(piece)
-        if self._finished:
-            return
-        length = HEADER.unpack(piece)[1]
-        if length:
+        length = HEADER.unpack(frame)[1]
+        if length and length <= MAX_FRAME:
             self._in_body = True
             self.set_terminator(length)
-        else:
-            # Complete at its header. asynchat left the terminator at 0, which means "none": reset it.
-            self.set_terminator(HEADER_SIZE)
+            return
+        # Complete at its header, or longer than the core takes: the core sees it now (it raises
+        # FrameTooLarge for the latter), so the terminator is never set to more than one legal body.
+        piece = bytes(frame)
+        frame.clear()
+        self._feed(piece)
+        # asynchat left the terminator at 0, which means "none": reset it.
+        self.set_terminator(HEADER_SIZE)
 
     def handle_close(self) -> None:
         """The server closed the stream: what was collected of a frame goes in before the EOF."""
@@ -174,7 +203,8 @@ class GaduClient(asynchat.async_chat):
     def _run_core(self, events: Iterable[ev.Event]) -> None:
         """What the core said (events, the last a Closed when it ended the session): its own answers
         go out first (the login, receipts, the keep-alive ping), then the handlers run."""
-        events = list(events)
+        if type(events) is not list:
+            events = list(events)
         # Not when the core ended the session: its receipts go before the end, as they always went.
         batch = bool(events) and type(events[-1]) is not ev.Closed
         if batch:
@@ -198,10 +228,11 @@ class GaduClient(asynchat.async_chat):
             super().push(held[0] if len(held) == 1 else b"".join(held))
 
     def _dispatch(self, event: ev.Event) -> None:
-        if isinstance(event, ev.MessageReceived):
-            self.on_message(event)
-        elif isinstance(event, ev.MessageAck):
-            self.on_ack(event)
+        kind = type(event)  # the core's events are final classes: the two of every round trip first
+        if kind is _MessageReceived:
+            self.on_message(event)  # type: ignore[arg-type]
+        elif kind is _MessageAck:
+            self.on_ack(event)  # type: ignore[arg-type]
         elif isinstance(event, ev.StatusChanged):
             self.on_status(event)
         elif isinstance(event, ev.ContactsReply):

@@ -411,3 +411,25 @@ def test_sends_from_inside_a_handler_go_out_with_the_receipt_and_call_back(harne
     assert outcomes["ack"] == (ev.MessageAck(ECHO, seq, pk.GG_ACK_DELIVERED), None)
     assert outcomes["status"] == (True, None)
     assert outcomes["second ack"][0].status == pk.GG_ACK_DELIVERED and outcomes["second ack"][1] is None
+
+
+def test_an_event_goes_to_the_handlers_there_were_when_it_came(harness, peer):
+    """A handler added or removed while an event is handed out changes who gets the next event only."""
+    client, wire = logged_in(harness, peer)
+    seen: List[Tuple[str, Any]] = []
+
+    def late(event: Any) -> None:
+        seen.append(("late", event))
+
+    def first(event: Any) -> None:
+        seen.append(("first", event))
+        client.remove_handler(first)
+        client.on_event(late)
+
+    harness.run(client.on_event, first)
+    wire.send_packets(pk.Status80(pk.StatusEntry(1002, pk.GG_STATUS_AVAIL)),
+                      pk.Status80(pk.StatusEntry(1003, pk.GG_STATUS_BUSY)))
+    for _ in range(2):
+        assert harness.expect("event")[0].uin in (1002, 1003)
+    harness.run(lambda: None)  # the reactor has finished handing out the second event
+    assert [(name, event.uin) for name, event in seen] == [("first", 1002), ("late", 1003)]
