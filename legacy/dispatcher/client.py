@@ -120,30 +120,6 @@ class GaduClient(asynchat.async_chat):
             self.packet_log.incoming(data)
         return data
 
-    def handle_read(self) -> None:
-        """asynchat's read loop, for the byte-count terminators this client sets (HEADER_SIZE, then
-        the body's length): collect_incoming_data up to the terminator, then found_terminator, which
-        sets the next one. The read is walked by offset, where asynchat slices the rest of its buffer
-        off after every terminator: a copy per frame, growing with the frames in one read."""
-        try:
-            data = self.recv(self.ac_in_buffer_size)
-        except BlockingIOError:
-            return
-        except OSError:
-            self.handle_error()
-            return
-        pos, end = 0, len(data)
-        while pos < end and not self._finished:  # _finish() drops what is left, as discard_buffers()
-            stop = pos + self.terminator
-            if stop > end:
-                self.collect_incoming_data(data[pos:] if pos else data)
-                self.terminator = stop - end
-                return
-            self.collect_incoming_data(data[pos:stop] if pos or stop < end else data)
-            self.terminator = 0
-            pos = stop
-            self.found_terminator()
-
     def collect_incoming_data(self, data: bytes) -> None:
         self._frame += data
 

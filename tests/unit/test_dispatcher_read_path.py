@@ -1,6 +1,6 @@
 """The asynchat client's read path against gadu's core fed the same bytes whole (hypothesis).
 
-GaduClient walks each read by offset and hands the core one whole frame at a time (the header waits
+GaduClient (asynchat's read loop and terminators) hands the core one whole frame at a time (the header waits
 for its body). Whatever the reads' sizes, its handlers must see what ClientConnection gives for the
 whole stream in one call, in the same order, and the same bytes must go out; a handler that closes
 the connection stops the read there; a frame the core refuses never becomes a terminator.
