@@ -178,7 +178,7 @@ class ClientConnection:
             return self._receive_eof()
         if type(data) is not bytes:  # a memoryview of a reused read buffer: the events keep slices of it
             data = bytes(data)
-        if self.state is not S.CONNECTED or self._parser.buffered:
+        if self.state is not _CONNECTED or self._parser.buffered:
             if self.state is S.CLOSED:
                 raise LocalProtocolError("receive_data() after the session ended (role: client): close the socket")
             return self._receive_frames(data, [], b"")
@@ -220,7 +220,7 @@ class ClientConnection:
         # through decode_packet() and the transition table.
         try:
             for kind, body in frames:
-                fast = _FAST.get(kind) if self.state is S.CONNECTED else None
+                fast = _FAST.get(kind) if self.state is _CONNECTED else None
                 if fast is not None:
                     events.append(fast(self, body, 0, len(body)))
                     continue
@@ -356,13 +356,13 @@ class ClientConnection:
 
     def _fast_send_msg_ack(self, data: bytes, start: int, stop: int) -> ev.Event:
         """GG_SEND_MSG_ACK while CONNECTED: ev.MessageAck built without the frozen __init__'s guarded
-        setattr per field."""
+        setattr per field (a mutable twin filled, then given its class: cheaper than setting __dict__)."""
         if stop - start < 12:
             pk._need(pk.SendMsgAck.NAME, data[start:stop], 12)
-        status, recipient, seq = _unpack_u32x3(data, start)
-        event = _new(ev.MessageAck)
-        _setattr(event, "__dict__", {"recipient": recipient, "seq": seq, "status": status})
-        return event
+        event = _new(_AckFields)
+        event.status, event.recipient, event.seq = _unpack_u32x3(data, start)
+        event.__class__ = _MessageAck
+        return event  # type: ignore[return-value]
 
     def _on_send_msg_ack(self, packet: pk.SendMsgAck) -> ev.Event:
         return ev.MessageAck(packet.recipient, packet.seq, packet.status)
@@ -458,7 +458,7 @@ class ClientConnection:
         seq is the time in seconds, bumped by one whenever it would not be above the last one, so it
         increases strictly within a connection (libgadu does the same; seqs repeat across senders).
         """
-        sending = self.state is S.CONNECTED or self._check_send("GG_SEND_MSG80")
+        sending = self.state is _CONNECTED or self._check_send("GG_SEND_MSG80")
         seq = int(self._clock()) & 0xFFFFFFFF
         last = self._last_seq
         if seq <= last:
@@ -508,7 +508,16 @@ _encode_text = pk.SendMsg80.encode_text
 _FEATURE_MSG_ACK, _GG_RECV_MSG_ACK = pk.GG_FEATURE_MSG_ACK, pk.GG_RECV_MSG_ACK
 
 
-_new, _setattr = object.__new__, object.__setattr__
+_new = object.__new__
+_CONNECTED, _MessageAck = S.CONNECTED, ev.MessageAck
+
+
+class _AckFields:
+    """ev.MessageAck's layout without its frozen __setattr__, for _fast_send_msg_ack."""
+
+    recipient: int
+    seq: int
+    status: int
 
 
 def _whole_frames(data: bytes) -> List[Tuple[int, bytes]]:
