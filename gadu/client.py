@@ -155,7 +155,8 @@ class ClientConnection:
         self.flags = flags
         self.state = S.CONNECTING
         self._parser = FrameParser(pk.Direction.SERVER_TO_CLIENT)
-        self._outbox = bytearray()
+        # Frames queued for data_to_send(): a list, so that a lone frame goes out as it is, uncopied.
+        self._outbox: List[bytes] = []
         self._clock = clock
         self._last_seq = -1  # below every seq: the first one is taken as the clock gives it
         self._login_timeout = login_timeout
@@ -241,8 +242,9 @@ class ClientConnection:
 
     def data_to_send(self) -> bytes:
         """Bytes the machine produced by itself (the login, message receipts); empties the outbox."""
-        data = bytes(self._outbox)
-        self._outbox.clear()
+        outbox = self._outbox
+        data = b"".join(outbox)  # one frame: that very bytes object; none: b""
+        outbox.clear()
         return data
 
     def _receive_eof(self) -> List[ev.Event]:
@@ -294,7 +296,7 @@ class ClientConnection:
         if state is S.CONNECTED:
             interval = self.ping_interval
             assert interval is not None  # a CONNECTED deadline exists only for the keep-alive
-            self._outbox += pk.Ping().encode()
+            self._outbox.append(pk.Ping().encode())
             self.pings_sent += 1
             # A late wake-up (a busy loop, a suspended machine) sends one ping, not a burst.
             following = deadline + interval
@@ -324,7 +326,7 @@ class ClientConnection:
 
     def _on_recv_msg(self, packet: pk.RecvMsg80) -> ev.Event:
         if self.features & pk.GG_FEATURE_MSG_ACK:
-            self._outbox += pk.RecvMsgAck.encode_seq(packet.seq)
+            self._outbox.append(pk.RecvMsgAck.encode_seq(packet.seq))
         return ev.MessageReceived(packet.sender, packet.seq, packet.time, packet.msgclass,
                                   packet.html, packet.plain, packet.text)
 
@@ -351,7 +353,7 @@ class ClientConnection:
                 pk.check_html(_RECV_MSG80_NAME, html)  # type: ignore[arg-type]
                 raise
         if self.features & _FEATURE_MSG_ACK:
-            self._outbox += _pack_recv_msg_ack(_GG_RECV_MSG_ACK, 4, seq)
+            self._outbox.append(_pack_recv_msg_ack(_GG_RECV_MSG_ACK, 4, seq))
         return _message_from_wire(sender, seq, when, msgclass, html, plain)
 
     def _fast_send_msg_ack(self, data: bytes, start: int, stop: int) -> ev.Event:
@@ -384,9 +386,9 @@ class ClientConnection:
         login = self._login
         assert login is not None  # a second WELCOME is refused by the table (LOGGING_IN)
         field = login_hash_field(login.hash_type, self._password, packet.seed)
-        self._outbox += pk.Login80(login.uin, login.hash_type, field, login.status, login.flags,
-                                   login.features, login.version, login.description,
-                                   image_size=login.image_size).encode()
+        self._outbox.append(pk.Login80(login.uin, login.hash_type, field, login.status, login.flags,
+                                       login.features, login.version, login.description,
+                                       image_size=login.image_size).encode())
         self._login, self._password = None, b""
         return None
 
