@@ -290,3 +290,21 @@ def test_decode_plain_reads_cp1250_as_the_codec_does(raw: bytes) -> None:
     libgadu's '?' for the five bytes CP1250 leaves undefined."""
     undefined = b"\x81\x83\x88\x90\x98"
     assert pk.decode_plain(raw) == raw.translate(bytes.maketrans(undefined, b"?????")).decode("cp1250")
+
+
+def test_a_message_ack_from_the_wire_is_a_frozen_message_ack_like_one_built_whole() -> None:
+    """The fast SEND_MSG_ACK handler fills a mutable twin and then changes its class: what comes out
+    must be the frozen dataclass itself, equal, hashed, shown, pickled and frozen as __init__'s."""
+    import pickle
+    from dataclasses import FrozenInstanceError, asdict
+
+    fast = logged_in_client(1).receive_data(pk.SendMsgAck(pk.GG_ACK_QUEUED, 1002, 77).encode())[0]
+    whole = ev.MessageAck(1002, 77, pk.GG_ACK_QUEUED)
+    assert type(fast) is ev.MessageAck
+    assert fast == whole and hash(fast) == hash(whole) and repr(fast) == repr(whole)
+    assert asdict(fast) == asdict(whole) and pickle.loads(pickle.dumps(fast)) == whole
+    for name in ("recipient", "seq", "status"):
+        with pytest.raises(FrozenInstanceError):
+            setattr(fast, name, 1)
+        with pytest.raises(FrozenInstanceError):
+            delattr(fast, name)
