@@ -357,14 +357,10 @@ class ClientConnection:
         return _message_from_wire(sender, seq, when, msgclass, html, plain)
 
     def _fast_send_msg_ack(self, data: bytes, start: int, stop: int) -> ev.Event:
-        """GG_SEND_MSG_ACK while CONNECTED: ev.MessageAck built without the frozen __init__'s guarded
-        setattr per field (a mutable twin filled, then given its class: cheaper than setting __dict__)."""
+        """GG_SEND_MSG_ACK while CONNECTED: the event is the tuple struct unpacks, given its class."""
         if stop - start < 12:
             pk._need(pk.SendMsgAck.NAME, data[start:stop], 12)
-        event = _new(_AckFields)
-        event.status, event.recipient, event.seq = _unpack_u32x3(data, start)
-        event.__class__ = _MessageAck
-        return event  # type: ignore[return-value]
+        return _ack_from_wire(_unpack_u32x3(data, start))
 
     def _on_send_msg_ack(self, packet: pk.SendMsgAck) -> ev.Event:
         return ev.MessageAck(packet.recipient, packet.seq, packet.status)
@@ -511,15 +507,7 @@ _FEATURE_MSG_ACK, _GG_RECV_MSG_ACK = pk.GG_FEATURE_MSG_ACK, pk.GG_RECV_MSG_ACK
 
 
 _new = object.__new__
-_CONNECTED, _MessageAck = S.CONNECTED, ev.MessageAck
-
-
-class _AckFields:
-    """ev.MessageAck's layout without its frozen __setattr__, for _fast_send_msg_ack."""
-
-    recipient: int
-    seq: int
-    status: int
+_CONNECTED, _ack_from_wire = S.CONNECTED, ev.MessageAck.from_wire
 
 
 def _whole_frames(data: bytes) -> List[Tuple[int, bytes]]:
