@@ -5,11 +5,13 @@ with one Closed, whatever ended it: the server's close, a protocol error (Closed
 """
 from __future__ import annotations
 
+from codecs import charmap_decode as _decode_cp1250
 from dataclasses import FrozenInstanceError, dataclass, field
 from operator import itemgetter as _itemgetter
 from typing import Optional, Tuple, Union
 
-from .packets import decode_plain, message_text
+from .packets import CP1250_LIBGADU_DECODING as _CP1250_LIBGADU
+from .packets import message_text
 
 __all__ = [
     "Closed",
@@ -98,15 +100,15 @@ class MessageReceived(_MessageFields):
         html = self._html
         if type(html) is bytes:
             html = html.decode("utf-8")
-            object.__setattr__(self, "_html", html)
+            _set_html(self, html)
         return html  # type: ignore[return-value]
 
     @property
     def plain(self) -> str:
         plain = self._plain
         if type(plain) is bytes:
-            plain = plain.decode("ascii") if plain.isascii() else decode_plain(plain)
-            object.__setattr__(self, "_plain", plain)
+            plain = plain.decode("ascii") if plain.isascii() else _decode_cp1250(plain, "strict", _CP1250_LIBGADU)[0]
+            _set_plain(self, plain)
         return plain  # type: ignore[return-value]
 
     @property
@@ -144,6 +146,8 @@ class MessageReceived(_MessageFields):
 
 _new = object.__new__
 _new_tuple = tuple.__new__
+# The slots' own setters: object.__setattr__ would look each slot up in the class first.
+_set_html, _set_plain = vars(_MessageFields)["_html"].__set__, vars(_MessageFields)["_plain"].__set__
 
 
 class MessageAck(tuple):
