@@ -155,7 +155,8 @@ class ClientConnection:
         self.flags = flags
         self.state = S.CONNECTING
         self._parser = FrameParser(pk.Direction.SERVER_TO_CLIENT)
-        self._outbox = bytearray()
+        # Frames queued for data_to_send(): a list, so that a lone frame goes out as it is, uncopied.
+        self._outbox: List[bytes] = []
         self._clock = clock
         self._last_seq = -1  # below every seq: the first one is taken as the clock gives it
         self._login_timeout = login_timeout
@@ -178,7 +179,7 @@ class ClientConnection:
             return self._receive_eof()
         if type(data) is not bytes:  # a memoryview of a reused read buffer: the events keep slices of it
             data = bytes(data)
-        if self.state is not S.CONNECTED or self._parser.buffered:
+        if self.state is not _CONNECTED or self._parser.buffered:
             if self.state is S.CLOSED:
                 raise LocalProtocolError("receive_data() after the session ended (role: client): close the socket")
             return self._receive_frames(data, [], b"")
@@ -220,7 +221,7 @@ class ClientConnection:
         # through decode_packet() and the transition table.
         try:
             for kind, body in frames:
-                fast = _FAST.get(kind) if self.state is S.CONNECTED else None
+                fast = _FAST.get(kind) if self.state is _CONNECTED else None
                 if fast is not None:
                     events.append(fast(self, body, 0, len(body)))
                     continue
@@ -241,8 +242,9 @@ class ClientConnection:
 
     def data_to_send(self) -> bytes:
         """Bytes the machine produced by itself (the login, message receipts); empties the outbox."""
-        data = bytes(self._outbox)
-        self._outbox.clear()
+        outbox = self._outbox
+        data = b"".join(outbox)  # one frame: that very bytes object; none: b""
+        outbox.clear()
         return data
 
     def _receive_eof(self) -> List[ev.Event]:
@@ -294,7 +296,7 @@ class ClientConnection:
         if state is S.CONNECTED:
             interval = self.ping_interval
             assert interval is not None  # a CONNECTED deadline exists only for the keep-alive
-            self._outbox += pk.Ping().encode()
+            self._outbox.append(pk.Ping().encode())
             self.pings_sent += 1
             # A late wake-up (a busy loop, a suspended machine) sends one ping, not a burst.
             following = deadline + interval
@@ -324,7 +326,7 @@ class ClientConnection:
 
     def _on_recv_msg(self, packet: pk.RecvMsg80) -> ev.Event:
         if self.features & pk.GG_FEATURE_MSG_ACK:
-            self._outbox += pk.RecvMsgAck.encode_seq(packet.seq)
+            self._outbox.append(pk.RecvMsgAck.encode_seq(packet.seq))
         return ev.MessageReceived(packet.sender, packet.seq, packet.time, packet.msgclass,
                                   packet.html, packet.plain, packet.text)
 
@@ -351,18 +353,14 @@ class ClientConnection:
                 pk.check_html(_RECV_MSG80_NAME, html)  # type: ignore[arg-type]
                 raise
         if self.features & _FEATURE_MSG_ACK:
-            self._outbox += _pack_recv_msg_ack(_GG_RECV_MSG_ACK, 4, seq)
+            self._outbox.append(_pack_recv_msg_ack(_GG_RECV_MSG_ACK, 4, seq))
         return _message_from_wire(sender, seq, when, msgclass, html, plain)
 
     def _fast_send_msg_ack(self, data: bytes, start: int, stop: int) -> ev.Event:
-        """GG_SEND_MSG_ACK while CONNECTED: ev.MessageAck built without the frozen __init__'s guarded
-        setattr per field."""
+        """GG_SEND_MSG_ACK while CONNECTED: the event is the tuple struct unpacks, given its class."""
         if stop - start < 12:
             pk._need(pk.SendMsgAck.NAME, data[start:stop], 12)
-        status, recipient, seq = _unpack_u32x3(data, start)
-        event = _new(ev.MessageAck)
-        _setattr(event, "__dict__", {"recipient": recipient, "seq": seq, "status": status})
-        return event
+        return _ack_from_wire(_unpack_u32x3(data, start))
 
     def _on_send_msg_ack(self, packet: pk.SendMsgAck) -> ev.Event:
         return ev.MessageAck(packet.recipient, packet.seq, packet.status)
@@ -384,9 +382,9 @@ class ClientConnection:
         login = self._login
         assert login is not None  # a second WELCOME is refused by the table (LOGGING_IN)
         field = login_hash_field(login.hash_type, self._password, packet.seed)
-        self._outbox += pk.Login80(login.uin, login.hash_type, field, login.status, login.flags,
-                                   login.features, login.version, login.description,
-                                   image_size=login.image_size).encode()
+        self._outbox.append(pk.Login80(login.uin, login.hash_type, field, login.status, login.flags,
+                                       login.features, login.version, login.description,
+                                       image_size=login.image_size).encode())
         self._login, self._password = None, b""
         return None
 
@@ -458,7 +456,7 @@ class ClientConnection:
         seq is the time in seconds, bumped by one whenever it would not be above the last one, so it
         increases strictly within a connection (libgadu does the same; seqs repeat across senders).
         """
-        sending = self.state is S.CONNECTED or self._check_send("GG_SEND_MSG80")
+        sending = self.state is _CONNECTED or self._check_send("GG_SEND_MSG80")
         seq = int(self._clock()) & 0xFFFFFFFF
         last = self._last_seq
         if seq <= last:
@@ -508,7 +506,8 @@ _encode_text = pk.SendMsg80.encode_text
 _FEATURE_MSG_ACK, _GG_RECV_MSG_ACK = pk.GG_FEATURE_MSG_ACK, pk.GG_RECV_MSG_ACK
 
 
-_new, _setattr = object.__new__, object.__setattr__
+_new = object.__new__
+_CONNECTED, _ack_from_wire = S.CONNECTED, ev.MessageAck.from_wire
 
 
 def _whole_frames(data: bytes) -> List[Tuple[int, bytes]]:

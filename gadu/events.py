@@ -5,10 +5,13 @@ with one Closed, whatever ended it: the server's close, a protocol error (Closed
 """
 from __future__ import annotations
 
+from codecs import charmap_decode as _decode_cp1250
 from dataclasses import FrozenInstanceError, dataclass, field
+from operator import itemgetter as _itemgetter
 from typing import Optional, Tuple, Union
 
-from .packets import decode_plain, message_text
+from .packets import CP1250_LIBGADU_DECODING as _CP1250_LIBGADU
+from .packets import message_text
 
 __all__ = [
     "Closed",
@@ -97,15 +100,15 @@ class MessageReceived(_MessageFields):
         html = self._html
         if type(html) is bytes:
             html = html.decode("utf-8")
-            object.__setattr__(self, "_html", html)
+            _set_html(self, html)
         return html  # type: ignore[return-value]
 
     @property
     def plain(self) -> str:
         plain = self._plain
         if type(plain) is bytes:
-            plain = plain.decode("ascii") if plain.isascii() else decode_plain(plain)
-            object.__setattr__(self, "_plain", plain)
+            plain = plain.decode("ascii") if plain.isascii() else _decode_cp1250(plain, "strict", _CP1250_LIBGADU)[0]
+            _set_plain(self, plain)
         return plain  # type: ignore[return-value]
 
     @property
@@ -142,15 +145,58 @@ class MessageReceived(_MessageFields):
 
 
 _new = object.__new__
+_new_tuple = tuple.__new__
+# The slots' own setters: object.__setattr__ would look each slot up in the class first.
+_set_html, _set_plain = vars(_MessageFields)["_html"].__set__, vars(_MessageFields)["_plain"].__set__
 
 
-@dataclass(frozen=True)
-class MessageAck:
-    """The server's verdict on a message we sent (GG_SEND_MSG_ACK): status is a GG_ACK_* value."""
+class MessageAck(tuple):
+    """The server's verdict on a message we sent (GG_SEND_MSG_ACK): status is a GG_ACK_* value.
 
-    recipient: int
-    seq: int
-    status: int
+    Compared, hashed, shown, pickled and frozen like a frozen dataclass of (recipient, seq, status);
+    a tuple underneath, in the wire's order (status, recipient, seq), so that the client's hot path
+    builds it with one call from what struct unpacks (from_wire).
+    """
+
+    __slots__ = ()
+    __match_args__ = ("recipient", "seq", "status")
+
+    def __new__(cls, recipient: int, seq: int, status: int) -> MessageAck:
+        return _new_tuple(cls, (status, recipient, seq))
+
+    @classmethod
+    def from_wire(cls, fields: Tuple[int, int, int]) -> MessageAck:
+        """The event for a GG_SEND_MSG_ACK body's (status, recipient, seq)."""
+        return _new_tuple(cls, fields)
+
+    recipient: int = property(_itemgetter(1))  # type: ignore[assignment]
+    seq: int = property(_itemgetter(2))  # type: ignore[assignment]
+    status: int = property(_itemgetter(0))  # type: ignore[assignment]
+
+    def _fields(self) -> Tuple[int, int, int]:
+        return (self[1], self[2], self[0])
+
+    # False, not NotImplemented, for other kinds: a plain tuple's own == would then compare the items.
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is self.__class__ and tuple.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return "MessageAck(recipient={!r}, seq={!r}, status={!r})".format(*self._fields())
+
+    def __reduce__(self) -> Tuple[type, Tuple[int, int, int]]:
+        return (MessageAck, self._fields())
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
 
 
 @dataclass(frozen=True)

@@ -723,6 +723,9 @@ _CP1250_UNDEFINED = bytes.maketrans(b"\x81\x83\x88\x90\x98", b"?????")
 # The tables the cp1250 codec itself hands to these C functions: called directly, a message's CP1250
 # part skips the codec's Python-level encode()/decode() and its lookup by name.
 _CP1250_ENCODING, _CP1250_DECODING = encodings.cp1250.encoding_table, encodings.cp1250.decoding_table
+#: The decoding table with libgadu's '?' in the five undefined places: one decode, no translate() first
+#: (for codecs.charmap_decode; gadu.events decodes a message's plain part with it too).
+CP1250_LIBGADU_DECODING = "".join("?" if i in b"\x81\x83\x88\x90\x98" else ch for i, ch in enumerate(_CP1250_DECODING))
 _HTML_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord("'"): "&apos;",
                  ord('"'): "&quot;", ord("\n"): "<br>", ord("\r"): None}
 _SPAN = "<span style=\"color:#000000; font-family:'MS Shell Dlg 2'; font-size:9pt; \">"
@@ -837,7 +840,7 @@ def decode_plain(raw: bytes) -> str:
     """A plain part's CP1250 bytes as text (the five undefined bytes as '?', as libgadu reads them)."""
     if raw.isascii():  # CP1250 agrees with ASCII, whose decoder skips the codec's Python layer
         return raw.decode("ascii")
-    return _charmap_decode(raw.translate(_CP1250_UNDEFINED), "strict", _CP1250_DECODING)[0]
+    return _charmap_decode(raw, "strict", CP1250_LIBGADU_DECODING)[0]
 
 
 def check_html(name: str, raw: bytes) -> None:

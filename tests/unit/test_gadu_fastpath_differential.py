@@ -290,3 +290,26 @@ def test_decode_plain_reads_cp1250_as_the_codec_does(raw: bytes) -> None:
     libgadu's '?' for the five bytes CP1250 leaves undefined."""
     undefined = b"\x81\x83\x88\x90\x98"
     assert pk.decode_plain(raw) == raw.translate(bytes.maketrans(undefined, b"?????")).decode("cp1250")
+
+
+def test_a_message_ack_from_the_wire_is_a_frozen_message_ack_like_one_built_whole() -> None:
+    """MessageAck is a tuple in the wire's order underneath, built from struct's tuple by the fast
+    SEND_MSG_ACK handler: equal only to its own kind, hashed, shown, pickled and frozen as the frozen
+    dataclass of (recipient, seq, status) it replaced."""
+    import pickle
+    from dataclasses import FrozenInstanceError
+
+    fast = logged_in_client(1).receive_data(pk.SendMsgAck(pk.GG_ACK_QUEUED, 1002, 77).encode())[0]
+    whole = ev.MessageAck(1002, 77, pk.GG_ACK_QUEUED)
+    assert type(fast) is ev.MessageAck
+    assert fast == whole and hash(fast) == hash(whole) and repr(fast) == repr(whole)
+    assert (fast.recipient, fast.seq, fast.status) == (1002, 77, pk.GG_ACK_QUEUED)
+    assert repr(fast) == f"MessageAck(recipient=1002, seq=77, status={pk.GG_ACK_QUEUED})"
+    assert hash(fast) == hash((1002, 77, pk.GG_ACK_QUEUED)) and pickle.loads(pickle.dumps(fast)) == whole
+    assert fast != ev.MessageAck(1002, 78, pk.GG_ACK_QUEUED) and not fast != whole
+    assert fast != (pk.GG_ACK_QUEUED, 1002, 77) and (pk.GG_ACK_QUEUED, 1002, 77) != fast
+    for name in ("recipient", "seq", "status", "other"):
+        with pytest.raises(FrozenInstanceError):
+            setattr(fast, name, 1)
+        with pytest.raises(FrozenInstanceError):
+            delattr(fast, name)
