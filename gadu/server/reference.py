@@ -78,6 +78,7 @@ READ_BUFFER_SIZE = 128 * 1024
 _OFFLINE_STATUSES = frozenset({GG_STATUS_NOT_AVAIL, GG_STATUS_NOT_AVAIL_DESCR})
 _HIDDEN_STATUSES = frozenset({GG_STATUS_INVISIBLE, GG_STATUS_INVISIBLE_DESCR})
 _T = TypeVar("_T")
+_CONNECTED = ServerState.CONNECTED  # an enum member read as a global: no class attribute lookup
 
 
 def _offline(uin: int) -> StatusEntry:
@@ -249,7 +250,7 @@ class _Connection(asyncio.BufferedProtocol):
 
     def send(self, make: Callable[..., bytes], *args: Any) -> None:
         """Call one of the session's send_* methods and write its bytes, if the session is still on."""
-        if not self.closing and self.session.state is ServerState.CONNECTED:
+        if not self.closing and self.session.state is _CONNECTED:
             self.write(make(*args))
 
     def fail(self, reason: str) -> None:
