@@ -128,7 +128,8 @@ class SendMessage(tuple):
 
     Compared, hashed and shown by its message, like a frozen dataclass with one field `message`.
     A tuple underneath, so that the hot path builds it with one call: from the wire it holds the
-    checked frame and decodes the message on each read of `message` (read it once and keep it).
+    checked frame and decodes the message on each read of `message` (read it once and keep it). Its
+    first three items are recipient, seq and msgclass (the reference server unpacks them so).
     """
 
     __slots__ = ()
