@@ -78,6 +78,7 @@ READ_BUFFER_SIZE = 128 * 1024
 _OFFLINE_STATUSES = frozenset({GG_STATUS_NOT_AVAIL, GG_STATUS_NOT_AVAIL_DESCR})
 _HIDDEN_STATUSES = frozenset({GG_STATUS_INVISIBLE, GG_STATUS_INVISIBLE_DESCR})
 _T = TypeVar("_T")
+_CONNECTED = ServerState.CONNECTED  # an enum member read as a global: no class attribute lookup
 
 
 def _offline(uin: int) -> StatusEntry:
@@ -190,8 +191,9 @@ class _Connection(asyncio.BufferedProtocol):
             self._packet_log.incoming(data)
         # Packets that came whole before bad bytes are acted on (a message is routed and acked)
         # before the session's closing event drops the connection: nothing sent in good form is lost.
-        server = self.server
-        for event in self.session.receive_data(data):
+        server, session = self.server, self.session
+        connected = session.state is _CONNECTED
+        for event in session.receive_data(data):
             if self.closing:
                 break
             if type(event) is ConnectionClosed and event.error is not None:
@@ -200,7 +202,9 @@ class _Connection(asyncio.BufferedProtocol):
                 handler = _HANDLERS.get(type(event))  # server._on_event, without its call
                 if handler is not None:
                     handler(server, self, event)
-        self._arm_timer()
+        if not connected or session.state is not _CONNECTED:
+            # A read while CONNECTED only moves the deadline later: the armed timer serves it.
+            self._arm_timer()
 
     # --- output ------------------------------------------------------------------------------
 
@@ -249,7 +253,7 @@ class _Connection(asyncio.BufferedProtocol):
 
     def send(self, make: Callable[..., bytes], *args: Any) -> None:
         """Call one of the session's send_* methods and write its bytes, if the session is still on."""
-        if not self.closing and self.session.state is ServerState.CONNECTED:
+        if not self.closing and self.session.state is _CONNECTED:
             self.write(make(*args))
 
     def fail(self, reason: str) -> None:
@@ -620,9 +624,11 @@ class ReferenceServer:
 
     def on_message(self, connection: _Connection, event: SendMessage) -> None:
         assert connection.uin is not None
-        sender, recipient, seq, msgclass = connection.uin, event.recipient, event.seq, event.msgclass
+        sender = connection.uin
+        recipient, seq, msgclass = event[:3]  # SendMessage is a tuple: its three fields without their properties
         now = int(time.time())
-        if recipient == self.config.echo_uin:
+        echo_uin = self.config.echo_uin
+        if recipient == echo_uin:
             status = GG_ACK_DELIVERED
         elif recipient not in self._passwords:
             status = GG_ACK_NOT_DELIVERED
@@ -645,7 +651,7 @@ class ReferenceServer:
                 status = GG_ACK_DELIVERED
         if not msgclass & GG_CLASS_ACK:  # GG_CLASS_ACK: the sender asked for no ack
             connection.send(connection.session.send_ack, status, recipient, seq)
-        if recipient == self.config.echo_uin:
+        if recipient == echo_uin:
             self._deliver_live(connection, event, recipient, now)
 
     def on_typing(self, connection: _Connection, event: TypingSent) -> None:

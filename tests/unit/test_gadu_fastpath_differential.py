@@ -114,6 +114,8 @@ def _run(make: Callable[[], Any], pieces: Iterable[Union[bytes, memoryview]], mo
     with pytest.MonkeyPatch.context() as patch:
         if not fast:
             patch.setattr(module, "_FAST", {})
+            if hasattr(module, "_INLINE"):
+                patch.setattr(module, "_INLINE", False)
         machine = make()
         trace = []
         for piece in pieces:
@@ -162,6 +164,22 @@ def test_server_fast_path_gives_what_the_general_path_gives(stream: Tuple[bytes,
     pieces = _pieces(data, cuts)
     assert _run(logged_in_session, pieces, session_module, True) == _run(
         logged_in_session, pieces, session_module, False)
+
+
+@SETTINGS
+@given(frame=st.one_of(st.builds(_frame, st.just(pk.GG_SEND_MSG80), message_bodies(20)),
+                       st.builds(_frame, st.just(pk.GG_RECV_MSG_ACK), st.binary(min_size=3, max_size=5))))
+@example(frame=_frame(pk.GG_SEND_MSG80, struct.pack("<5I", 1, 2, 3, 25, 28) + b"\xff<b>\x00hi\x00"))  # bad UTF-8
+@example(frame=_frame(pk.GG_SEND_MSG80, struct.pack("<5I", 1, 2, 3, 25, 28) + b"\xc5\xbc<b\x00hi\x00"))
+@example(frame=_frame(pk.GG_SEND_MSG80, struct.pack("<5I", 1, 2, 3, 24, 28) + b"\xc5\xbc<b\x00hi\x00"))
+@example(frame=_frame(pk.GG_SEND_MSG80, struct.pack("<5I", 1, 2, 3, 20, 23) + b"h\x98\x00"))
+@example(frame=_frame(pk.GG_SEND_MSG80, struct.pack("<5I", 1, 2, 3, 20, 22) + b"hi\x00"))
+@example(frame=_frame(pk.GG_RECV_MSG_ACK, b"\x01\x02\x03\x04"))
+def test_server_one_whole_frame_read_gives_what_the_general_path_gives(frame: bytes) -> None:
+    """The usual read, one whole SEND_MSG80 or receipt, is checked inline by receive_data(): the same
+    events, state and errors as the general path, damaged frames included."""
+    assert _run(logged_in_session, [frame], session_module, True) == _run(
+        logged_in_session, [frame], session_module, False)
 
 
 def _outcome(action: Callable[[], Any]) -> Any:
@@ -244,6 +262,7 @@ def test_the_fast_tables_are_the_hot_packets() -> None:
     """Guard for the tests above: emptying these tables is what sends the hot packets the general way."""
     assert set(client_module._FAST) == {pk.GG_RECV_MSG80, pk.GG_SEND_MSG_ACK}
     assert set(session_module._FAST) == {pk.GG_SEND_MSG80, pk.GG_RECV_MSG_ACK}
+    assert session_module._INLINE is True
 
 
 def test_the_tuple_events_behave_as_the_frozen_dataclasses_they_replaced() -> None:

@@ -234,6 +234,20 @@ def test_a_connection_that_never_logs_in_is_closed_after_the_login_timeout(caplo
         alice.sync()  # logged in before the idle one timed out: not affected
 
 
+def test_a_client_silent_after_its_messages_is_closed_after_the_idle_timeout(caplog):
+    """Reads while logged in do not re-arm the timer (the deadline only moves later); the one armed at
+    login still ends a client that goes silent, long before the login timeout would have."""
+    caplog.set_level(logging.INFO, logger="gadu.server")
+    with running_server(login_timeout=3 * TIMEOUT, idle_timeout=0.3) as server, \
+            raw_connection(server.port) as quiet:
+        quiet.sendall(login_frame(seed=read_welcome(quiet).seed))
+        quiet.sendall(p.SendMsg80.from_text(ECHO, 7, "hej").encode())  # a hot read, then silence
+        quiet.sendall(p.RecvMsgAck(7).encode())
+        frames = FrameParser(S2C).feed(read_until_closed(quiet))
+        assert [type(frame) for frame in frames] == [p.Login80Ok, p.SendMsgAck, p.RecvMsg80]
+        assert "nothing received for 0.3 s" in warnings_about(caplog, quiet)[0]
+
+
 def test_packet_log_has_one_line_per_packet_and_never_the_hash(caplog):
     caplog.set_level(logging.INFO, logger="gadu.server.packets")
     with running_server(log_packets=True) as server:
