@@ -8,6 +8,7 @@ load, and its RSS stays within a bound.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -49,7 +50,12 @@ def test_good_sessions_lose_nothing_beside_hostile_connections(tmp_path):
         assert [problem for pair in pairs for problem in pair.problems] == []
         assert all(len(pair.rtts) == MESSAGES for pair in pairs)
         assert load.dropped["garbage"] and load.dropped["oversized"], dict(load.dropped)
-        wait_until(lambda: open_fds(server.pid) == fds, f"the server back to {fds} descriptors")
+        try:
+            wait_until(lambda: open_fds(server.pid) == fds, f"the server back to {fds} descriptors")
+        except AssertionError as exc:  # name what is left open, so that a leak can be found from the log
+            left = sorted(os.readlink(f"/proc/{server.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{server.pid}/fd"))
+            raise AssertionError(f"{exc}: {len(left)} open: {left}; log tail: "
+                                 f"{log.read_text(encoding='utf-8')[-1500:]}") from None
         assert peak - rss < RSS_GROWTH_KIB, f"RSS grew from {rss} to {peak} KiB"
         assert server.stop() == 0
     text = log.read_text(encoding="utf-8")
