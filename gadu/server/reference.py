@@ -18,7 +18,7 @@ import collections
 import logging
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, Optional, Set, TypeVar, cast
+from typing import Any, Callable, Deque, Dict, List, Optional, Set, TypeVar, cast
 
 from ..packetlog import PacketLog
 from ..packets import (
@@ -124,6 +124,9 @@ class _Connection(asyncio.BufferedProtocol):
         #: fire early, when the deadline has moved on: the session then does nothing and it is re-armed.
         self._timer: Optional[asyncio.TimerHandle] = None
         self._timer_when: Optional[float] = None
+        #: Frames written and not yet handed to the transport (see write()), and their bytes.
+        self._pending: List[bytes] = []
+        self._pending_size = 0
         self._packet_log = PacketLog("server", self, packet_log) if server.config.log_packets else None
 
     def __repr__(self) -> str:
@@ -160,10 +163,12 @@ class _Connection(asyncio.BufferedProtocol):
     def eof_received(self) -> Optional[bool]:
         if not self.closing:
             self._receive(b"")
+        self.flush()  # what this iteration wrote goes out before the transport closes
         return False  # the transport closes itself
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self.closing = True
+        self._drop_pending()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -187,6 +192,7 @@ class _Connection(asyncio.BufferedProtocol):
         # Packets that came whole before bad bytes are acted on (a message is routed and acked)
         # before the session's closing event drops the connection: nothing sent in good form is lost.
         server, session = self.server, self.session
+        connected = session.state is _CONNECTED
         for event in session.receive_data(data):
             if self.closing:
                 break
@@ -196,25 +202,54 @@ class _Connection(asyncio.BufferedProtocol):
                 handler = _HANDLERS.get(type(event))  # server._on_event, without its call
                 if handler is not None:
                     handler(server, self, event)
-        self._arm_timer()
+        if not connected or session.state is not _CONNECTED:
+            # A read while CONNECTED only moves the deadline later: the armed timer serves it.
+            self._arm_timer()
 
     # --- output ------------------------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
         """Queue whole packets. Every write happens on the loop's thread and carries whole frames, so
-        packets never interleave on the wire, whichever connection's handler produced them."""
+        packets never interleave on the wire, whichever connection's handler produced them.
+
+        The frames a connection gets while the loop runs one round of callbacks reach the transport
+        together, in one write (one send() instead of one per frame) by a callback after that round,
+        or at once when more than the high-water mark waits; close() writes them first. The write
+        limit counts them.
+        """
         transport = self.transport
         if self.closing or transport is None or not data:
             return
         if self._packet_log is not None:
             self._packet_log.outgoing(data)
-        transport.write(data)
-        queued = transport.get_write_buffer_size()
-        if queued > self.server.config.write_limit:
+        self._pending.append(data)
+        self._pending_size += len(data)
+        config = self.server.config
+        queued = transport.get_write_buffer_size() + self._pending_size
+        if queued > config.write_limit:
             log.warning("%r: closing: the client is not reading (%d bytes queued, limit %d)",
-                        self, queued, self.server.config.write_limit)
+                        self, queued, config.write_limit)
             self.closing = True
+            self._drop_pending()
             transport.abort()
+        elif self._pending_size > config.write_high_water:
+            self.flush()
+        elif len(self._pending) == 1:
+            self.server._flush_later(self)
+
+    def flush(self) -> None:
+        """Hand the frames written so far to the transport, in one write."""
+        pending = self._pending
+        if not pending:
+            return
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        self._drop_pending()
+        if not self.closing and self.transport is not None:
+            self.transport.write(data)
+
+    def _drop_pending(self) -> None:
+        self._pending.clear()
+        self._pending_size = 0
 
     def send(self, make: Callable[..., bytes], *args: Any) -> None:
         """Call one of the session's send_* methods and write its bytes, if the session is still on."""
@@ -229,6 +264,7 @@ class _Connection(asyncio.BufferedProtocol):
         self.close()
 
     def close(self) -> None:
+        self.flush()
         self.closing = True
         if self.transport is not None:
             self.transport.close()
@@ -287,6 +323,8 @@ class ReferenceServer:
         self.pending_logins = 0
         self._read_buffer = memoryview(bytearray(READ_BUFFER_SIZE))
         self._connections: Set[_Connection] = set()
+        #: Connections with frames written in this round of callbacks, flushed by one callback after it.
+        self._unflushed: List[_Connection] = []
         self._listener: Optional[Listener] = None
         self._all_gone: Optional[asyncio.Event] = None
         self._stopped: Optional[asyncio.Event] = None
@@ -399,6 +437,17 @@ class ReferenceServer:
             watchers.discard(connection)
             if not watchers:
                 del self.watchers[contact]
+
+    def _flush_later(self, connection: _Connection) -> None:
+        """Flush `connection` after this round of callbacks (one callback serves every connection)."""
+        self._unflushed.append(connection)
+        if len(self._unflushed) == 1:
+            asyncio.get_running_loop().call_soon(self._flush_writes)
+
+    def _flush_writes(self) -> None:
+        connections, self._unflushed = self._unflushed, []
+        for connection in connections:
+            connection.flush()
 
     def _on_event(self, connection: _Connection, event: ServerEvent) -> None:
         handler = _HANDLERS.get(type(event))
