@@ -303,12 +303,14 @@ class ServerSession:
         self._monotonic = monotonic
         self._deadline: Optional[float] = None
 
-    def start(self) -> bytes:
-        """GG_WELCOME with the seed: the first bytes of the connection."""
+    def start(self, since: Optional[float] = None) -> bytes:
+        """GG_WELCOME with the seed: the first bytes of the connection. The login timeout counts from
+        `since` (a time of the session's monotonic clock, such as the accept, when the owner let the
+        connection wait before starting it), or from now."""
         if self.state is not S.NEW:
             raise LocalProtocolError(f"start() called twice (state {self.state.name}, role: server)")
         self.state = S.AWAITING_LOGIN
-        self._deadline = self._monotonic() + self.login_timeout
+        self._deadline = (self._monotonic() if since is None else since) + self.login_timeout
         return pk.Welcome(self.seed).encode()
 
     # --- receiving -------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def seconds_or_off(text: str) -> Optional[float]:
 LIMITS: Tuple[Limit, ...] = (
     Limit("max_connections", "--max-connections", int, "N", "open connections; one more is closed at once"),
     Limit("max_pending_logins", "--max-pending-logins", int, "N",
-          "connections that have not logged in; one more is closed at once"),
+          "connections that have not logged in; more wait for a place, without GG_WELCOME"),
     Limit("login_timeout", "--login-timeout", float, "SECONDS", "a connection's lifetime before its login"),
     Limit("idle_timeout", "--idle-timeout", seconds_or_off, "SECONDS",
           "silence after which a logged-in client is dropped (0 or off: never)"),

@@ -118,8 +118,8 @@ class _Connection(asyncio.BufferedProtocol):
         #: Entries of `unconfirmed`, live and offline (max_unconfirmed bounds them).
         self.unconfirmed_total = 0
         self.closing = False
-        #: Counted in the server's pending_logins (admitted, not yet logged in).
-        self.pending_login = False
+        #: time.monotonic() at connection_made: the login timeout counts from it.
+        self.accepted_at = 0.0
         #: The one timer of this connection, armed at the session's deadline (login, idle); it may
         #: fire early, when the deadline has moved on: the session then does nothing and it is re-armed.
         self._timer: Optional[asyncio.TimerHandle] = None
@@ -147,10 +147,15 @@ class _Connection(asyncio.BufferedProtocol):
         self.transport = cast(asyncio.Transport, transport)
         address = transport.get_extra_info("peername")
         self.peer = f"{address[0]}:{address[1]}" if address else "?"
-        if not self.server._admit(self):
-            return
+        self.accepted_at = time.monotonic()
+        self.server._admit(self)
+
+    def start(self) -> None:
+        """Admitted among the connections that have not logged in: GG_WELCOME, and the login timer,
+        which counts from the accept (a connection may have waited for its place)."""
+        assert self.transport is not None
         self.transport.set_write_buffer_limits(high=self.server.config.write_high_water)
-        self.write(self.session.start())
+        self.write(self.session.start(self.accepted_at))
         self._arm_timer()
 
     def get_buffer(self, sizehint: int) -> memoryview:
@@ -266,6 +271,7 @@ class _Connection(asyncio.BufferedProtocol):
     def close(self) -> None:
         self.flush()
         self.closing = True
+        self.server._login_settled(self)  # its place goes to a waiting connection at once
         if self.transport is not None:
             self.transport.close()
 
@@ -319,8 +325,10 @@ class ReferenceServer:
         self.queue: Optional[OfflineQueue] = None
         self._passwords = {uin: password.encode("utf-8") for uin, password in self.config.users.items()}
         self.login_throttle = LoginThrottle(self.config.login_failures, self.config.login_failure_window)
-        #: Open connections that have not logged in (max_pending_logins bounds them).
-        self.pending_logins = 0
+        #: Open connections that have not logged in, oldest first (max_pending_logins bounds them).
+        self._not_logged_in: Dict[_Connection, None] = {}
+        #: Connections waiting for a place among those (see _admit), longest-waiting first.
+        self._waiting: Dict[_Connection, None] = {}
         self._read_buffer = memoryview(bytearray(READ_BUFFER_SIZE))
         self._connections: Set[_Connection] = set()
         #: Connections with frames written in this round of callbacks, flushed by one callback after it.
@@ -333,6 +341,11 @@ class ReferenceServer:
     def connections(self) -> int:
         """Open connections, logged in or not."""
         return len(self._connections)
+
+    @property
+    def pending_logins(self) -> int:
+        """Open connections that have not logged in yet."""
+        return len(self._not_logged_in)
 
     def new_connection(self) -> _Connection:
         """The protocol of one accepted connection (the listener's protocol factory)."""
@@ -368,6 +381,7 @@ class ReferenceServer:
         # First every accepted socket gets its connection, then every connection is closed.
         await self._listener.close()
         self._listener = None
+        self._waiting.clear()  # places freed by the closes below go to nobody
         for connection in list(self._connections):
             connection.close()
         assert self._all_gone is not None and self._stopped is not None
@@ -387,7 +401,8 @@ class ReferenceServer:
 
     # --- connections -------------------------------------------------------------------------
 
-    def _admit(self, connection: _Connection) -> bool:
+    def _admit(self, connection: _Connection) -> None:
+        """Start the connection, or let it wait for a place, or close it."""
         # A refused connection is kept in the set until its transport is gone, so that stop() waits
         # for it too; until then it counts against the cap, which errs on the safe side.
         open_before = len(self._connections)
@@ -398,21 +413,32 @@ class ReferenceServer:
             log.warning("%r: refused: %d connections open, the cap is %d",
                         connection, open_before, self.config.max_connections)
             connection.close()
-            return False
-        if self.pending_logins >= self.config.max_pending_logins:
-            log.warning("%r: refused: %d connections have not logged in, the cap is %d",
-                        connection, self.pending_logins, self.config.max_pending_logins)
-            connection.close()
-            return False
-        self.pending_logins += 1
-        connection.pending_login = True
-        return True
+        elif len(self._not_logged_in) >= self.config.max_pending_logins:
+            # It waits rather than being refused: many of those counted may be gone already, their
+            # resets not read yet (a connect-and-reset flood, or a burst after the process stalled),
+            # and refusing would turn a good client away behind them. Places go in arrival order, so
+            # every connection counted came before every waiting one and its login timeout ends
+            # first: no wait outlasts the login timeout by more than a loop iteration, and the login
+            # timeout counts from the accept. max_connections bounds how many wait.
+            log.info("%r: waits for a place: %d connections have not logged in, the cap is %d",
+                     connection, len(self._not_logged_in), self.config.max_pending_logins)
+            self._waiting[connection] = None
+        else:
+            self._not_logged_in[connection] = None
+            connection.start()
 
     def _login_settled(self, connection: _Connection) -> None:
-        """The connection logged in or went: it no longer counts against max_pending_logins."""
-        if connection.pending_login:
-            connection.pending_login = False
-            self.pending_logins -= 1
+        """The connection logged in, or is closing or gone: it no longer counts against
+        max_pending_logins, and the longest-waiting connection gets its place."""
+        self._waiting.pop(connection, None)
+        if connection not in self._not_logged_in:
+            return
+        del self._not_logged_in[connection]
+        while self._waiting and len(self._not_logged_in) < self.config.max_pending_logins:
+            waiting = next(iter(self._waiting))
+            del self._waiting[waiting]
+            self._not_logged_in[waiting] = None
+            waiting.start()
 
     def _forget(self, connection: _Connection) -> None:
         self._connections.discard(connection)

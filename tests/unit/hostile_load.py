@@ -32,7 +32,7 @@ from gadu import events as ev
 from gadu import packets as p
 from gadu.client import ClientConnection
 
-__all__ = ["KINDS", "GoodPair", "HostileLoad", "serve_args"]
+__all__ = ["KINDS", "GoodPair", "HostileLoad", "finish_pairs", "run_pairs", "serve_args"]
 
 #: What the hostile connections do.
 KINDS = ("garbage", "oversized", "byte-a-second", "vanish", "wrong-password")
@@ -178,6 +178,8 @@ class GoodPair(threading.Thread):
         self.pause = pause
         self.rtts: List[float] = []
         self.problems: List[str] = []
+        #: Set once the sender's connection is made (accepted by the kernel, if not yet by the server).
+        self.connected = threading.Event()
 
     def run(self) -> None:
         try:
@@ -199,7 +201,13 @@ class GoodPair(threading.Thread):
                 return
 
     def _run(self) -> None:
-        sender = Peer.logged_in(self.port, self.uins[0], PASSWORD)
+        sender = Peer(self.port, self.uins[0], PASSWORD)
+        self.connected.set()
+        try:
+            sender.wait_login()
+        except BaseException:
+            sender.close()
+            raise
         answerer = Peer.logged_in(self.port, self.uins[1], PASSWORD)
         try:
             received: List[ev.MessageReceived] = []
@@ -228,6 +236,10 @@ def run_pairs(port: int, pairs: int, count: int) -> List[GoodPair]:
     threads = [GoodPair(port, index, count) for index in range(pairs)]
     for thread in threads:
         thread.start()
+    return finish_pairs(threads)
+
+
+def finish_pairs(threads: List[GoodPair]) -> List[GoodPair]:
     for thread in threads:
         thread.join(120)
         assert not thread.is_alive(), f"{thread.name} did not finish"

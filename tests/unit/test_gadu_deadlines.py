@@ -169,6 +169,16 @@ def test_a_server_session_must_see_a_login_within_its_limit():
     assert session.state is ServerState.CLOSED
 
 
+def test_a_server_session_started_late_counts_its_login_limit_from_the_given_time():
+    clock = Clock()
+    session = ServerSession({1001: b"alice"}.get, monotonic=clock, login_timeout=2.0)
+    clock.now += 1.5  # the owner let the connection wait for a place
+    session.start(since=1000.0)
+    assert session.get_timer() == 1002.0
+    (closed,) = session.handle_timer(1002.0)
+    assert closed == ConnectionClosed(False, "no login within 2 s")
+
+
 def test_a_silent_logged_in_client_is_dropped_after_the_idle_limit():
     clock = Clock()
     session = ServerSession({1001: b"alice"}.get, seed=5, monotonic=clock, login_timeout=1.0)

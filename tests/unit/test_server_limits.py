@@ -1,7 +1,8 @@
 """Reference server: the limits on what one client can make it hold, and failed-login throttling.
 
 Each limit is a ServerConfig field with a `gg-workbench serve` flag (gadu.server.config.LIMITS); past
-it the client is refused or closed with one log line, and everyone else carries on.
+it the client is refused, closed or (past --max-pending-logins) made to wait, with one log line,
+and everyone else carries on.
 """
 from __future__ import annotations
 
@@ -94,25 +95,71 @@ def wait_until(predicate, what: str) -> None:
         time.sleep(0.01)
 
 
-def test_connections_past_the_pending_login_cap_are_refused_and_a_login_frees_a_place(caplog):
-    caplog.set_level(logging.WARNING, logger="gadu.server")
-    with running_server(max_pending_logins=3) as server:
-        held = [socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) for _ in range(3)]
+def waiting(server) -> int:
+    return server.call(lambda: len(server.server._waiting))
+
+
+def welcomed(sock: socket.socket) -> bool:
+    """Whether GG_WELCOME (or anything) has come, without waiting for it."""
+    sock.setblocking(False)
+    try:
+        return bool(sock.recv(64, socket.MSG_PEEK))
+    except BlockingIOError:
+        return False
+    finally:
+        sock.setblocking(True)
+
+
+def test_past_the_pending_login_cap_connections_wait_for_a_place_in_arrival_order(caplog):
+    caplog.set_level(logging.INFO, logger="gadu.server")
+    with running_server(max_pending_logins=2) as server:
+        held = [socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) for _ in range(2)]
         try:
             for sock in held:
                 assert sock.recv(64), "GG_WELCOME"
-            with raw_connection(server.port) as extra:
-                assert read_until_closed(extra) == b"", "refused before GG_WELCOME"
-            assert any("3 connections have not logged in, the cap is 3" in r.getMessage() for r in caplog.records)
-            held.pop().close()
-            wait_until(lambda: pending(server) == 2, "two pending")
-            with GGClient.logged_in(server.port, ALICE):
-                assert pending(server) == 2, "logged in: no longer pending"
-                with raw_connection(server.port) as another:
-                    assert another.recv(64), "admitted: a place was free"
+            with raw_connection(server.port) as first, raw_connection(server.port) as second:
+                wait_until(lambda: waiting(server) == 2, "two waiting")
+                assert not welcomed(first) and not welcomed(second), "no GG_WELCOME while waiting"
+                assert any("waits for a place: 2 connections have not logged in, the cap is 2" in r.getMessage()
+                           for r in caplog.records)
+                held.pop(0).close()
+                assert first.recv(64), "the longest-waiting gets the place that came free"
+                assert waiting(server) == 1 and not welcomed(second)
+                assert pending(server) == 2
+            wait_until(lambda: waiting(server) == 0 and pending(server) == 1, "the gone ones forgotten")
         finally:
             for sock in held:
                 sock.close()
+
+
+def test_a_client_that_waited_for_a_place_logs_in_and_frees_it():
+    with running_server(max_pending_logins=1) as server:
+        with raw_connection(server.port) as held:
+            assert held.recv(64), "GG_WELCOME"
+            alice = GGClient(server.port, ALICE, "alice")
+            with alice:
+                wait_until(lambda: waiting(server) == 1, "alice waiting")
+                held.close()
+                alice.wait(ev.LoginOk)
+                assert pending(server) == 0 and waiting(server) == 0
+
+
+def test_a_waiting_connection_logs_in_within_the_timeout_from_its_accept_and_may_not_speak_first(caplog):
+    caplog.set_level(logging.WARNING, logger="gadu.server")
+    with running_server(max_pending_logins=1, login_timeout=30.0) as server:
+        with raw_connection(server.port) as held, raw_connection(server.port) as patient, \
+                raw_connection(server.port) as hasty:
+            assert held.recv(64), "GG_WELCOME"
+            wait_until(lambda: waiting(server) == 2, "two waiting")
+            hasty.sendall(b"GET / HTTP/1.1\r\n\r\n")
+            assert read_until_closed(hasty) == b"", "spoke before GG_WELCOME: closed, nothing sent"
+            held.close()
+            assert patient.recv(64), "admitted: GG_WELCOME"
+            timers = server.call(lambda: [(c.session.get_timer() or 0) - c.accepted_at
+                                          for c in server.server._not_logged_in])
+            assert timers == [30.0], "the login timeout counts from the accept, not from the admission"
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("the client sent data before GG_WELCOME" in m for m in messages), messages
 
 
 def test_the_contact_limit_comes_from_the_config(caplog):
