@@ -81,7 +81,7 @@ def _before_after(before: Dict[str, Any], after: Dict[str, Any]) -> List[Goal]:
     for key, (figure, worse) in _SPEED_FIGURES.items():
         for variant in variants:
             old, new = _median(before, variant, key, figure), _median(after, variant, key, figure)
-            if old is None or new is None or not old or not new:
+            if not old or not new:  # missing (None) or zero: nothing to compare
                 continue
             ratio = new / old if worse == "up" else old / new
             found.append(_goal(f"{key}: {variant} {figure}, {'after/before' if worse == 'up' else 'before/after'}"

@@ -195,14 +195,15 @@ def core_report(figures: Dict[str, List[float]], count: int, runs: int, judged: 
 
 
 def main(quick: bool, runs: Optional[int], json_path: Optional[str] = None) -> int:
-    count, runs = (2_000 if quick else 20_000), (runs if runs is not None else (1 if quick else 3))
-    figures = measure_core(count, runs)
-    text, medians = core_report(figures, count, runs, not quick)
+    count = 2_000 if quick else 20_000
+    repeats = runs if runs is not None else (1 if quick else 3)
+    figures = measure_core(count, repeats)
+    text, medians = core_report(figures, count, repeats, not quick)
     sys.stdout.write(text)
     if json_path:
         data = {"kind": "core", "python": platform.python_version(),
                 "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-                "options": {"quick": quick, "runs": runs, "round_trips": count},
+                "options": {"quick": quick, "runs": repeats, "round_trips": count},
                 "medians": medians, "runs": figures,
                 "goals": [{"goal": goal, "value": ratio, "target": f"<= {CORE_GOAL:g}",
                            "met": None if quick else met} for goal, ratio, met in core_goals(medians)]}
