@@ -19,7 +19,7 @@ from typing import Any, List, Tuple
 from gadu import events as ev
 from gadu.client import ClientConnection
 
-__all__ = ["TIMEOUT", "Peer", "ServeProcess", "open_fds", "rss_kib"]
+__all__ = ["TIMEOUT", "Peer", "ServeProcess", "descriptors", "open_fds", "open_sockets", "rss_kib"]
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Deadline of every wait; waits end as soon as what they wait for happens (generous: six tox envs share
@@ -29,6 +29,24 @@ TIMEOUT = 30.0
 
 def open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def descriptors(pid: int) -> List[str]:
+    """What each open descriptor of the process refers to: 'socket:[INODE]', a path, 'pipe:[...]'."""
+    folder = f"/proc/{pid}/fd"
+    targets = []
+    for fd in os.listdir(folder):
+        try:
+            targets.append(os.readlink(f"{folder}/{fd}"))
+        except FileNotFoundError:
+            pass  # closed between the listing and the readlink
+    return sorted(targets)
+
+
+def open_sockets(pid: int) -> int:
+    """Sockets only: a count of all descriptors also moves with files the process reads for a moment
+    (a module imported late), which under load a snapshot can catch."""
+    return sum(target.startswith("socket:") for target in descriptors(pid))
 
 
 def rss_kib(pid: int) -> int:

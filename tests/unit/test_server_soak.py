@@ -3,8 +3,8 @@
 The hostile kinds (hostile_load.py): garbage, an oversized length, a byte a second, connect-and-
 vanish, wrong-password logins for one uin. The server runs with the limits of hostile_load.serve_args
 (--max-pending-logins, --login-timeout 2, --login-failures 5 in 5 s, --write-limit 1 MiB, ...).
-No good message is lost or repeated, the server's descriptors come back to their count before the
-load, and its RSS stays within a bound.
+No good message is lost or repeated, the server's sockets come back to their count before the load,
+and its RSS stays within a bound.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import time
 
 import pytest
 from hostile_load import KINDS, GoodPair, HostileLoad, finish_pairs, serve_args
-from server_process import TIMEOUT, ServeProcess, open_fds, rss_kib
+from server_process import TIMEOUT, ServeProcess, descriptors, open_sockets, rss_kib
 
 PAIRS = 4
 MESSAGES = 60
@@ -38,7 +38,7 @@ def wait_until(predicate, what: str, timeout: float = TIMEOUT) -> None:
 def test_good_sessions_lose_nothing_beside_hostile_connections(tmp_path):
     log = tmp_path / "serve.log"
     with ServeProcess(serve_args(PAIRS, HOSTILE), log) as server:
-        fds, rss = open_fds(server.pid), rss_kib(server.pid)
+        sockets, rss = open_sockets(server.pid), rss_kib(server.pid)  # the listener and the loop's own
         load = HostileLoad(server.port, HOSTILE // len(KINDS), rate=100.0)
         load.start()
         try:
@@ -71,9 +71,9 @@ def test_good_sessions_lose_nothing_beside_hostile_connections(tmp_path):
         assert all(len(pair.rtts) == MESSAGES for pair in pairs)
         assert load.dropped["garbage"] and load.dropped["oversized"], dict(load.dropped)
         try:
-            wait_until(lambda: open_fds(server.pid) == fds, f"the server back to {fds} descriptors")
+            wait_until(lambda: open_sockets(server.pid) == sockets, f"the server back to its {sockets} sockets")
         except AssertionError as exc:  # name what is left open, so that a leak can be found from the log
-            left = sorted(os.readlink(f"/proc/{server.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{server.pid}/fd"))
+            left = descriptors(server.pid)
             raise AssertionError(f"{exc}: {len(left)} open: {left}; log tail: "
                                  f"{log.read_text(encoding='utf-8')[-1500:]}") from None
         assert peak - rss < RSS_GROWTH_KIB, f"RSS grew from {rss} to {peak} KiB"
