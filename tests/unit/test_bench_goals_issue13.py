@@ -40,3 +40,20 @@ def test_issue_13_b1_goal_met_and_quick_not_judged() -> None:
     assert met["value"] == 2.0 and met["met"] is True
     quick = _goal(report.goals(_results(quick=True, callbacks=40.0)), text)
     assert quick["value"] == 2.0 and quick["met"] is None
+
+
+def test_issue_13_b1_goal_lines_show_the_ratio_over_the_runs() -> None:
+    # aio's runs 59, 60, 65 against raw-buffered's 19, 20, 25: from 59 / 25 to 65 / 19.
+    entries = report.goals(_results())
+    aio = _goal(entries, "issue 13, B1: aio CPU per round trip as a multiple of raw-buffered's")
+    assert aio["spread"] == [59.0 / 25.0, 65.0 / 19.0]
+    missing = _goal(entries, "issue 13, B1: yieldfrom CPU per round trip as a multiple of raw-modern.loop's")
+    assert "spread" not in missing
+    results = _results()
+    results.machine.update(python="3.11.7", cpu_model="test", cores=2)
+    line = next(line for line in report.table(results).splitlines() if "aio CPU per round trip" in line
+                and "issue 13" in line)
+    assert line.endswith("3.00 (runs: 2.36-3.42) (goal <= 2.5)"), line
+    results.options.runs = 1  # one run has no spread to show
+    aio = _goal(report.goals(results), "issue 13, B1: aio CPU per round trip as a multiple of raw-buffered's")
+    assert "spread" not in aio
