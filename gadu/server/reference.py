@@ -146,7 +146,15 @@ class _Connection(asyncio.BufferedProtocol):
         # No isinstance check: uvloop's transports are not asyncio.Transport subclasses.
         self.transport = cast(asyncio.Transport, transport)
         address = transport.get_extra_info("peername")
-        self.peer = f"{address[0]}:{address[1]}" if address else "?"
+        if not address:
+            # getpeername() failed: the client reset the connection while it sat in the accept queue
+            # (connect-and-reset floods do, by the hundred, while the process stalls). Counted, each
+            # would hold a place until its reset is read, and a burst of them turns good clients away.
+            log.debug("a connection reset before it was accepted: closed uncounted")
+            self.closing = True
+            transport.close()
+            return
+        self.peer = f"{address[0]}:{address[1]}"
         self.accepted_at = time.monotonic()
         self.server._admit(self)
 
@@ -381,6 +389,9 @@ class ReferenceServer:
         # First every accepted socket gets its connection, then every connection is closed.
         await self._listener.close()
         self._listener = None
+        # A connection reset before its accept closes uncounted in connection_made (no stop() waits
+        # for it); its transport lets go of the socket one iteration later.
+        await asyncio.sleep(0)
         self._waiting.clear()  # places freed by the closes below go to nobody
         for connection in list(self._connections):
             connection.close()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import socket
+import struct
+import threading
 import time
 
 import pytest
@@ -160,6 +162,32 @@ def test_a_waiting_connection_logs_in_within_the_timeout_from_its_accept_and_may
             assert timers == [30.0], "the login timeout counts from the accept, not from the admission"
     messages = [r.getMessage() for r in caplog.records]
     assert any("the client sent data before GG_WELCOME" in m for m in messages), messages
+
+
+def test_a_connection_reset_in_the_accept_queue_takes_no_place(caplog):
+    caplog.set_level(logging.DEBUG, logger="gadu.server")
+    with running_server(max_pending_logins=1) as server:
+        stalled, release = threading.Event(), threading.Event()
+
+        def stall() -> None:
+            stalled.set()
+            release.wait(TIMEOUT)
+
+        blocker = threading.Thread(target=server.call, args=(stall,))
+        blocker.start()
+        try:
+            assert stalled.wait(TIMEOUT), "the server's loop did not stall"
+            gone = socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT)
+            gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            gone.close()  # a reset while it sits in the accept queue
+        finally:
+            release.set()
+            blocker.join(TIMEOUT)
+        with GGClient.logged_in(server.port, ALICE):
+            pass
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("reset before it was accepted" in m for m in messages), messages
+    assert not any("waits for a place" in m for m in messages), "the reset connection held the one place"
 
 
 def test_the_contact_limit_comes_from_the_config(caplog):
